@@ -1,0 +1,1 @@
+"""The catalogue: outlets, categories, articles and their captures, derived from the WARCs."""

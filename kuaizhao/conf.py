@@ -1,0 +1,112 @@
+"""kuaizhao's own knobs, declared in one table and read from the environment.
+
+Every setting is documented in docs/settings.md; a test checks that the two agree.
+Django's own settings module reads these through :func:`get`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class ConfigError(ValueError):
+    """A setting has a value kuaizhao cannot use."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: str
+    help: str
+    secret: bool = False
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("KUAIZHAO_HOME", "./var", "Data directory: warc/, the SQLite database, logs."),
+    Setting(
+        "KUAIZHAO_OUTLETS",
+        "outlets",
+        "Directory of outlet configs (*.toml, searched recursively) that `kuaizhao crawl` uses.",
+    ),
+    Setting("KUAIZHAO_SITE_NAME", "kuaizhao", "Name of this archive, shown in the disclaimer."),
+    Setting(
+        "KUAIZHAO_CONTACT_EMAIL",
+        "takedown@example.org",
+        "Where rights holders write; shown on every snapshot page.",
+    ),
+    Setting(
+        "KUAIZHAO_USER_AGENT",
+        "kuaizhao/0.1 (+https://github.com/kuaizhao/kuaizhao; news archive crawler)",
+        "User-Agent the crawler sends; it should name a contact URL.",
+    ),
+    Setting("KUAIZHAO_SECRET_KEY", "", "Django secret key (random per home if empty).", True),
+    Setting("KUAIZHAO_DEBUG", "False", "Django debug pages: True or False."),
+    Setting("KUAIZHAO_ALLOWED_HOSTS", "127.0.0.1,localhost", "Comma-separated Host names served."),
+    Setting("KUAIZHAO_MAX_RESPONSE_BYTES", "10485760", "Largest response body the crawler keeps."),
+    Setting("KUAIZHAO_DOWNLOAD_TIMEOUT", "30", "Seconds before the crawler gives up on a fetch."),
+)
+
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+def get(name: str) -> str:
+    """The value of a declared setting: the environment's, else the default."""
+    setting = _BY_NAME[name]
+    return os.environ.get(name, setting.default)
+
+
+def get_bool(name: str) -> bool:
+    value = get(name).strip().lower()
+    if value in ("true", "1", "yes", "on"):
+        return True
+    if value in ("false", "0", "no", "off", ""):
+        return False
+    raise ConfigError(f"{name}={get(name)!r}: use 'True' or 'False'")
+
+
+def get_int(name: str) -> int:
+    value = get(name)
+    try:
+        return int(value)
+    except ValueError:
+        raise ConfigError(f"{name}={value!r}: expected a whole number") from None
+
+
+def home() -> Path:
+    """The data directory, created on first use."""
+    path = Path(get("KUAIZHAO_HOME")).expanduser().resolve()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def warc_dir() -> Path:
+    path = home() / "warc"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def log_dir() -> Path:
+    path = home() / "logs"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def database_path() -> Path:
+    return home() / "kuaizhao.sqlite3"
+
+
+def outlets_dir() -> Path:
+    return Path(get("KUAIZHAO_OUTLETS")).expanduser().resolve()
+
+
+def dump(mask_secrets: bool = True) -> list[tuple[str, str]]:
+    """Every setting with its current value, secrets masked."""
+    rows = []
+    for s in SETTINGS:
+        value = get(s.name)
+        if s.secret and mask_secrets and value:
+            value = "********"
+        rows.append((s.name, value))
+    return rows

@@ -1,0 +1,7 @@
+"""The site's routes: each app's own urls.py, nothing else."""
+
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("kuaizhao.archive.urls")),
+]
