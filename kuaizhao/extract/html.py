@@ -1,0 +1,314 @@
+"""Parse and clean HTML, compute per-node text statistics, and flatten nodes into text lines."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import lxml.html
+from lxml import etree
+
+from kuaizhao.lib.zh import normalize
+
+HtmlElement = lxml.html.HtmlElement
+
+NOISE_TAGS = frozenset(
+    {
+        "script",
+        "style",
+        "noscript",
+        "iframe",
+        "frame",
+        "frameset",
+        "object",
+        "embed",
+        "applet",
+        "svg",
+        "canvas",
+        "select",
+        "option",
+        "textarea",
+        "button",
+        "input",
+        "link",
+        "template",
+        "audio",
+        "video",
+        "map",
+        "nav",
+        "aside",
+        "footer",
+    }
+)
+BLOCK_TAGS = frozenset(
+    {
+        "p",
+        "div",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "li",
+        "ul",
+        "ol",
+        "dl",
+        "dt",
+        "dd",
+        "td",
+        "th",
+        "tr",
+        "table",
+        "tbody",
+        "thead",
+        "tfoot",
+        "caption",
+        "blockquote",
+        "section",
+        "article",
+        "figure",
+        "figcaption",
+        "pre",
+        "center",
+        "header",
+        "main",
+        "address",
+        "hr",
+        "form",
+        "fieldset",
+        "body",
+        "html",
+    }
+)
+PUNCT = "，。！？；、：“”"
+_HIDDEN = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
+_XML_DECL = re.compile(r"^\s*<\?xml[^>]*>", re.IGNORECASE)
+_WS = re.compile(r"\s+")
+
+
+def parse(text: str) -> HtmlElement | None:
+    """Parse an HTML document; None if there is nothing to parse."""
+    text = _XML_DECL.sub("", text.replace("\x00", ""), count=1)
+    if not text.strip():
+        return None
+    parser = lxml.html.HTMLParser(remove_comments=True, remove_pis=True, huge_tree=False)
+    try:
+        root = lxml.html.document_fromstring(text, parser=parser)
+    except (etree.ParserError, ValueError, etree.XMLSyntaxError):
+        return None
+    return root
+
+
+def clean(root: HtmlElement) -> None:
+    """Drop noise elements (scripts, styles, navigation, hidden nodes) in place."""
+    doomed: list[HtmlElement] = []
+    for el in root.iter(etree.Element):
+        tag = el.tag if isinstance(el.tag, str) else ""
+        if tag in NOISE_TAGS:
+            doomed.append(el)
+            continue
+        style = el.get("style")
+        if (style and _HIDDEN.search(style)) or el.get("hidden") is not None:
+            doomed.append(el)
+    for el in doomed:
+        parent = el.getparent()
+        if parent is None:
+            continue
+        _drop(el, parent)
+
+
+def _drop(el: HtmlElement, parent: HtmlElement) -> None:
+    tail = el.tail
+    if tail and tail.strip():
+        prev = el.getprevious()
+        if prev is not None:
+            prev.tail = (prev.tail or "") + tail
+        else:
+            parent.text = (parent.text or "") + tail
+    parent.remove(el)
+
+
+def _len(text: str | None) -> int:
+    if not text:
+        return 0
+    return len(text) - sum(1 for c in text if c.isspace())
+
+
+def _punct(text: str | None) -> int:
+    if not text:
+        return 0
+    return sum(text.count(p) for p in PUNCT)
+
+
+@dataclass
+class Stats:
+    """Per-element text statistics, computed bottom-up in one pass."""
+
+    order: list[HtmlElement]
+    index: dict[HtmlElement, int]
+    text: list[int]  # visible characters (no whitespace) in the subtree
+    own: list[int]  # characters directly inside the element (text + children's tails)
+    link: list[int]  # characters inside <a> in the subtree
+    punct: list[int]  # Chinese punctuation marks in the subtree
+    end: list[int] = field(default_factory=list)  # preorder index after the subtree
+
+    def link_density(self, i: int) -> float:
+        return self.link[i] / self.text[i] if self.text[i] else 0.0
+
+
+def compute_stats(root: HtmlElement) -> Stats:
+    order = list(root.iter(etree.Element))
+    index = {el: i for i, el in enumerate(order)}
+    n = len(order)
+    text, own, link, punct, end = [0] * n, [0] * n, [0] * n, [0] * n, [0] * n
+    parents = [-1] * n
+    for i, el in enumerate(order):
+        parent = el.getparent()
+        parents[i] = index.get(parent, -1) if parent is not None else -1
+    for i in range(n - 1, -1, -1):
+        el = order[i]
+        t = _len(el.text)
+        own[i] += t
+        text[i] += t
+        punct[i] += _punct(el.text)
+        if el.tag == "a":
+            link[i] = text[i]
+        if end[i] == 0:
+            end[i] = i + 1
+        p = parents[i]
+        if p >= 0:
+            tail = _len(el.tail)
+            own[p] += tail
+            text[p] += text[i] + tail
+            link[p] += link[i]
+            punct[p] += punct[i] + _punct(el.tail)
+            end[p] = max(end[p], end[i])
+    return Stats(order, index, text, own, link, punct, end)
+
+
+def inline_text(el: HtmlElement) -> str:
+    """All text of a node, whitespace-collapsed."""
+    return normalize_ws(" ".join(el.itertext()))
+
+
+def normalize_ws(text: str) -> str:
+    return normalize(text)
+
+
+@dataclass
+class Line:
+    """One visual line of text: the text between two block boundaries."""
+
+    text: str
+    start: int  # preorder index of the element where the line starts
+    link_chars: int = 0
+    tags: set[str] = field(default_factory=set)
+    block: HtmlElement | None = None
+
+
+def iter_lines(
+    root: HtmlElement,
+    stats: Stats,
+    skip: Callable[[HtmlElement], bool] | None = None,
+    capture: Callable[[HtmlElement], bool] | None = None,
+) -> Iterator[Line | HtmlElement]:
+    """Flatten a subtree into text lines; elements accepted by ``capture`` (images by default)
+    are yielded in place instead of being flattened."""
+    if capture is None:
+        capture = _is_img
+    parts: list[str] = []
+    state: dict[str, object] = {"start": -1, "link": 0, "block": None}
+    tags: set[str] = set()
+    link_depth = 0
+
+    def flush() -> Line | None:
+        nonlocal tags
+        text = normalize("".join(parts))
+        parts.clear()
+        start = int(state["start"])  # type: ignore[call-overload]
+        link_chars = int(state["link"])  # type: ignore[call-overload]
+        block = state["block"]
+        state["start"], state["link"] = -1, 0
+        current_tags, tags = tags, set()
+        if not text:
+            return None
+        return Line(text, start, link_chars, current_tags, block)  # type: ignore[arg-type]
+
+    def add(text: str | None, el: HtmlElement, in_link: bool) -> None:
+        if not text:
+            return
+        if int(state["start"]) < 0:  # type: ignore[call-overload]
+            state["start"] = stats.index.get(el, -1)
+            state["block"] = _block_of(el)
+        parts.append(text)
+        if in_link:
+            state["link"] = int(state["link"]) + _len(text)  # type: ignore[call-overload]
+
+    walker = etree.iterwalk(root, events=("start", "end"))
+    for event, el in walker:
+        if not isinstance(el.tag, str):
+            continue
+        tag = el.tag
+        if event == "start":
+            if tag in BLOCK_TAGS or tag == "br" or tag == "img":
+                line = flush()
+                if line is not None:
+                    yield line
+            if el is not root and skip is not None and skip(el):
+                # the end event still comes for a skipped element: mark it
+                walker.skip_subtree()
+                el.set("data-kz-skipped", "1")
+                continue
+            if el is not root and capture(el):
+                line = flush()
+                if line is not None:
+                    yield line
+                yield el
+                walker.skip_subtree()
+                el.set("data-kz-skipped", "1")
+                continue
+            if tag == "a":
+                link_depth += 1
+            if tag in ("b", "strong", "h2", "h3", "h4", "h5", "h6", "figcaption"):
+                tags.add(tag)
+            add(el.text, el, link_depth > 0)
+        else:
+            skipped = el.attrib.pop("data-kz-skipped", None) is not None
+            if tag == "a" and not skipped:
+                link_depth -= 1
+            if tag in BLOCK_TAGS:
+                line = flush()
+                if line is not None:
+                    yield line
+            if el is not root:
+                parent = el.getparent()
+                add(el.tail, parent if parent is not None else el, link_depth > 0)
+    line = flush()
+    if line is not None:
+        yield line
+
+
+def _is_img(el: HtmlElement) -> bool:
+    return el.tag == "img"
+
+
+def _block_of(el: HtmlElement) -> HtmlElement:
+    node: HtmlElement | None = el
+    while node is not None and node.tag not in BLOCK_TAGS:
+        node = node.getparent()
+    return node if node is not None else el
+
+
+def token_set(el: HtmlElement) -> set[str]:
+    """Lower-case tokens of an element's class and id."""
+    raw = f"{el.get('class', '')} {el.get('id', '')}"
+    if not raw.strip():
+        return set()
+    raw = re.sub(r"([a-z])([A-Z])", r"\1 \2", raw)
+    return {t for t in re.split(r"[^a-zA-Z0-9]+", raw.lower()) if t}
+
+
+def collapse(text: str) -> str:
+    return _WS.sub("", text)
