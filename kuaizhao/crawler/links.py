@@ -1,0 +1,207 @@
+"""URL and document helpers for the spider: pagination, continuation pages, feeds, sitemaps."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qsl, urldefrag, urlencode, urljoin, urlsplit, urlunsplit
+
+import lxml.etree
+from scrapy.utils.sitemap import Sitemap
+
+NEXT_TEXTS = frozenset(
+    {
+        "下一页",
+        "下页",
+        "后页",
+        "下一頁",
+        "下一页>",
+        "下一页>>",
+        "下一页»",
+        "next",
+        "next»",
+        "next>",
+        "»",
+        ">",
+    }
+)
+"""Anchor texts (lower-cased, spaces removed) that mean "the next page"."""
+
+PAGE_PARAMS = frozenset(
+    {"page", "p", "pn", "pg", "pageno", "page_no", "pagenum", "pageindex", "curpage"}
+)
+"""Query parameters that number the pages of one series."""
+
+SKIPPED_EXTENSIONS = frozenset(
+    {
+        "7z",
+        "bz2",
+        "gz",
+        "rar",
+        "tar",
+        "tgz",
+        "xz",
+        "zip",
+        "bmp",
+        "gif",
+        "jpg",
+        "jpeg",
+        "png",
+        "webp",
+        "svg",
+        "ico",
+        "tif",
+        "tiff",
+        "avif",
+        "mp3",
+        "mp4",
+        "m4a",
+        "m4v",
+        "wav",
+        "ogg",
+        "webm",
+        "avi",
+        "mov",
+        "flv",
+        "wmv",
+        "mkv",
+        "swf",
+        "pdf",
+        "doc",
+        "docx",
+        "xls",
+        "xlsx",
+        "ppt",
+        "pptx",
+        "odt",
+        "apk",
+        "exe",
+        "dmg",
+        "iso",
+        "msi",
+        "bin",
+        "css",
+        "js",
+        "json",
+        "txt",
+        "csv",
+    }
+)
+"""Extensions of links that are never HTML pages (not followed as pages)."""
+
+_PAGED_SEGMENT = re.compile(r"^(?P<stem>.+?)_(?P<n>\d{1,3})(?P<ext>\.[A-Za-z]{2,5})?$")
+_INDEX_NAMES = ("index", "default")
+_XML_PARSER = lxml.etree.XMLParser(
+    resolve_entities=False, no_network=True, recover=True, huge_tree=False, remove_comments=True
+)
+
+
+def clean_url(url: str) -> str | None:
+    """``url`` without its fragment, if it is http(s); else None."""
+    url = urldefrag(url.strip())[0]
+    scheme = urlsplit(url).scheme.lower()
+    return url if scheme in ("http", "https") else None
+
+
+def absolute(base: str, href: str) -> str | None:
+    """``href`` resolved against ``base``, cleaned; None for javascript:, data:, mailto: etc."""
+    href = href.strip()
+    if not href or href.startswith(("javascript:", "data:", "mailto:", "tel:", "#")):
+        return None
+    return clean_url(urljoin(base, href))
+
+
+def extension(url: str) -> str:
+    last = urlsplit(url).path.rsplit("/", 1)[-1]
+    return last.rsplit(".", 1)[-1].lower() if "." in last else ""
+
+
+def is_page_like(url: str) -> bool:
+    """False for links to media, documents and archives."""
+    return extension(url) not in SKIPPED_EXTENSIONS
+
+
+def series(url: str) -> tuple[str, int]:
+    """(key, page number): pages of one paginated list or article share a key.
+
+    ``/a/c1-2.html``, ``/a/c1-2_3.html`` and ``/a/c1-2.html?page=3`` share a key;
+    a directory (``/guonei/``) is the same series as its ``index_N`` pages.
+    """
+    parts = urlsplit(url)
+    directory, _, last = parts.path.rpartition("/")
+    page = 1
+    match = _PAGED_SEGMENT.match(last)
+    if match:
+        last, page = match["stem"], int(match["n"])
+    else:
+        last = last.rsplit(".", 1)[0] if "." in last else last
+    if last.lower() in _INDEX_NAMES:
+        last = ""
+    query = []
+    for name, value in parse_qsl(parts.query, keep_blank_values=True):
+        if name.lower() in PAGE_PARAMS and value.isdigit():
+            page = int(value)
+        else:
+            query.append((name, value))
+    key = urlunsplit(
+        (parts.scheme, parts.netloc.lower(), f"{directory}/{last}", urlencode(query), "")
+    )
+    return key, page
+
+
+def same_series(a: str, b: str) -> bool:
+    return series(a)[0] == series(b)[0]
+
+
+def is_continuation(link: str, article: str) -> bool:
+    """True if ``link`` is a later page (``_2``, ``?page=2``) of the article at ``article``."""
+    key, page = series(link)
+    return page > 1 and key == series(article)[0] and link != article
+
+
+def is_next_text(text: str) -> bool:
+    return re.sub(r"\s+", "", text).lower() in NEXT_TEXTS
+
+
+def is_pagination(link: str, page_url: str, text: str) -> bool:
+    """True if ``link`` (anchor ``text``) is another page of the list at ``page_url``."""
+    if link == page_url:
+        return False
+    return is_next_text(text) or same_series(link, page_url)
+
+
+def _xml_root(body: bytes) -> lxml.etree._Element | None:
+    try:
+        return lxml.etree.fromstring(body, parser=_XML_PARSER)
+    except lxml.etree.XMLSyntaxError:
+        return None
+
+
+def feed_links(body: bytes, base_url: str) -> list[str]:
+    """Item links of an RSS 2.0 / RSS 1.0 or Atom feed, absolute, in document order."""
+    root = _xml_root(body)
+    if root is None:
+        return []
+    found: list[str] = []
+    rss = root.xpath("//*[local-name()='item']/*[local-name()='link']/text()")
+    atom = root.xpath(
+        "//*[local-name()='entry']/*[local-name()='link'][not(@rel) or @rel='alternate']/@href"
+    )
+    for raw in [*rss, *atom]:
+        url = absolute(base_url, str(raw))
+        if url and url not in found:
+            found.append(url)
+    return found
+
+
+def sitemap_locations(body: bytes, base_url: str) -> tuple[str, list[str]]:
+    """(``"sitemapindex"`` or ``"urlset"``, absolute ``<loc>`` URLs) of a sitemap document."""
+    try:
+        sitemap = Sitemap(body)
+    except (lxml.etree.XMLSyntaxError, StopIteration):
+        return "", []
+    urls = []
+    for entry in sitemap:
+        url = absolute(base_url, str(entry.get("loc", "")))
+        if url:
+            urls.append(url)
+    return str(sitemap.type).lower(), urls

@@ -1,0 +1,228 @@
+"""Downloader middlewares: the address guard (engine side), the WARC recorder (downloader side)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from http import HTTPStatus
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from scrapy import signals
+from scrapy.exceptions import IgnoreRequest, NotConfigured, StopDownload
+from scrapy.http import Request, Response
+from scrapy.utils.defer import maybe_deferred_to_future
+
+from kuaizhao.crawler.safety import OUTLET_META, OutletMap, is_public, parse_ip, resolve
+from kuaizhao.warc.writer import WarcWriter
+
+log = logging.getLogger(__name__)
+
+KIND_META = "kuaizhao_kind"
+"""Request meta key: page, article, feed, sitemap, image (absent for robots.txt)."""
+
+WARC_DIR_SETTING = "KUAIZHAO_WARC_DIR"
+WARC_MAX_SIZE_SETTING = "KUAIZHAO_WARC_MAX_SIZE"
+
+_KEPT_TYPES = (
+    "text/html",
+    "application/xhtml+xml",
+    "text/xml",
+    "application/xml",
+    "application/rss+xml",
+    "application/atom+xml",
+    "application/rdf+xml",
+    "text/plain",
+)
+_BINARY_TYPES = ("application/octet-stream", "application/gzip", "application/x-gzip")
+
+
+def media_type(value: bytes | str | None) -> str:
+    if isinstance(value, bytes):
+        value = value.decode("latin-1")
+    return (value or "").split(";", 1)[0].strip().lower()
+
+
+def is_kept_type(content_type: str, kind: str | None) -> bool:
+    """True for responses the archive keeps: HTML, XML and feeds, images (and unlabeled ones)."""
+    if not content_type or content_type in _KEPT_TYPES or content_type.startswith("image/"):
+        return True
+    if content_type.endswith("+xml"):
+        return True
+    return kind in ("sitemap", "image") and content_type in _BINARY_TYPES
+
+
+def _outlet_map(crawler: Any) -> OutletMap:
+    """The spider's outlet map (shared by both middlewares), or one built from its outlets."""
+    shared = getattr(crawler.spider, "outlet_map", None)
+    if isinstance(shared, OutletMap):
+        return shared
+    return OutletMap(getattr(crawler.spider, "outlets", []))
+
+
+def _header_pairs(headers: Any) -> list[tuple[str, str]]:
+    pairs = []
+    for name, values in headers.items():
+        key = name.decode("latin-1") if isinstance(name, bytes) else str(name)
+        for value in values:
+            text = value.decode("latin-1") if isinstance(value, bytes) else str(value)
+            pairs.append((key, text))
+    return pairs
+
+
+class AddressGuardMiddleware:
+    """Refuses requests whose host resolves to a non-public address.
+
+    Outlets with ``allow_private = true`` (and robots.txt requests to their
+    hosts) are exempt. Placed before RobotsTxtMiddleware so a refused request
+    triggers no robots.txt fetch either.
+    """
+
+    def __init__(self, crawler: Any) -> None:
+        self.crawler = crawler
+        self._map: OutletMap | None = None
+        self._resolved: dict[tuple[str, int], list[str]] = {}
+        self._warned: set[str] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> AddressGuardMiddleware:
+        return cls(crawler)
+
+    @property
+    def outlets(self) -> OutletMap:
+        if self._map is None:
+            self._map = _outlet_map(self.crawler)
+        return self._map
+
+    async def process_request(self, request: Request) -> None:
+        parts = urlsplit(request.url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise IgnoreRequest(f"refused: not an http(s) URL: {request.url}")
+        if self.outlets.allows_private(request.url, request.meta.get(OUTLET_META)):
+            return
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        for address in await self._addresses(parts.hostname, port):
+            ip = parse_ip(address)
+            if ip is None or not is_public(ip):
+                self._refuse(request, parts.hostname, address)
+
+    async def _addresses(self, host: str, port: int) -> list[str]:
+        literal = parse_ip(host)
+        if literal is not None:
+            return [str(literal)]
+        key = (host.lower(), port)
+        if key not in self._resolved:
+            from twisted.internet.threads import deferToThread
+
+            try:
+                self._resolved[key] = await maybe_deferred_to_future(
+                    deferToThread(resolve, host, port)
+                )
+            except OSError:
+                return []  # unresolvable: the download itself reports the DNS error
+        return self._resolved[key]
+
+    def _refuse(self, request: Request, host: str, address: str) -> None:
+        self.crawler.stats.inc_value("kuaizhao/refused_private")
+        if host not in self._warned:
+            self._warned.add(host)
+            log.warning(
+                "refused %s: %s resolves to the non-public address %s and outlet %r "
+                "does not set allow_private",
+                request.url, host, address, request.meta.get(OUTLET_META),
+            )  # fmt: skip
+        raise IgnoreRequest(f"refused: {host} resolves to non-public address {address}")
+
+
+class WarcRecorderMiddleware:
+    """Writes every response, exactly as downloaded, to the WARC files.
+
+    Sits next to the downloader (after HttpCompressionMiddleware in request
+    order) so bodies are stored still content-encoded. Responses of types the
+    archive does not keep are stopped at their headers and not written.
+    """
+
+    def __init__(self, crawler: Any, writer: WarcWriter) -> None:
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.writer = writer
+        self._map: OutletMap | None = None
+        crawler.signals.connect(self.headers_received, signal=signals.headers_received)
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> WarcRecorderMiddleware:
+        directory = crawler.settings.get(WARC_DIR_SETTING)
+        if not directory:
+            raise NotConfigured(f"{WARC_DIR_SETTING} is not set")
+        max_size = crawler.settings.getint(WARC_MAX_SIZE_SETTING, 1_000_000_000)
+        info = {
+            "http-header-user-agent": str(crawler.settings.get("USER_AGENT", "")),
+            "robots": "obey" if crawler.settings.getbool("ROBOTSTXT_OBEY") else "ignore",
+        }
+        return cls(crawler, WarcWriter(Path(directory), max_size=max_size, info=info))
+
+    @property
+    def outlets(self) -> OutletMap:
+        if self._map is None:
+            self._map = _outlet_map(self.crawler)
+        return self._map
+
+    def headers_received(self, headers: Any, request: Request) -> None:
+        content_type = media_type(headers.get(b"Content-Type"))
+        if not is_kept_type(content_type, request.meta.get(KIND_META)):
+            self.stats.inc_value("kuaizhao/skipped_type")
+            log.info("not kept (%s): %s", content_type, request.url)
+            raise StopDownload(fail=True)
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        slug = request.meta.get(OUTLET_META)
+        ip = response.ip_address
+        if (
+            ip is not None
+            and not is_public(ip)
+            and not self.outlets.allows_private(request.url, slug)
+        ):
+            self.stats.inc_value("kuaizhao/refused_private")
+            raise IgnoreRequest(f"refused: {request.url} was served from non-public address {ip}")
+        if "download_stopped" in response.flags:
+            return response
+        content_type = media_type(response.headers.get(b"Content-Type"))
+        if not is_kept_type(content_type, request.meta.get(KIND_META)):
+            self.stats.inc_value("kuaizhao/skipped_type")
+            raise IgnoreRequest(f"not kept ({content_type}): {request.url}")
+        self._record(request, response, slug)
+        return response
+
+    def _record(self, request: Request, response: Response, slug: str | None) -> None:
+        outlet = self.outlets.for_request(request.url, slug)
+        name = outlet.slug if outlet else None
+        try:
+            reason = HTTPStatus(response.status).phrase
+        except ValueError:
+            reason = ""
+        self.writer.write_capture(
+            url=response.url,
+            method=request.method,
+            request_headers=_header_pairs(request.headers),
+            status=response.status,
+            reason=reason,
+            response_headers=_header_pairs(response.headers),
+            body=response.body,
+            captured_at=datetime.now(UTC),
+            protocol=response.protocol or "HTTP/1.1",
+            ip=str(response.ip_address) if response.ip_address is not None else None,
+            outlet=name,
+        )
+        size = len(response.body)
+        self.stats.inc_value("kuaizhao/responses")
+        self.stats.inc_value("kuaizhao/bytes", size)
+        self.stats.inc_value(f"kuaizhao/status/{response.status}")
+        if name:
+            self.stats.inc_value(f"kuaizhao/outlet/{name}/responses")
+            self.stats.inc_value(f"kuaizhao/outlet/{name}/bytes", size)
+
+    def spider_closed(self) -> None:
+        self.writer.close()
+        self.stats.set_value("kuaizhao/warc_files", [p.name for p in self.writer.closed_files])
