@@ -38,8 +38,8 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "KUAIZHAO_USER_AGENT",
-        "kuaizhao/0.1 (+https://github.com/kuaizhao/kuaizhao; news archive crawler)",
-        "User-Agent the crawler sends; it should name a contact URL.",
+        "kuaizhao/0.1 (news snapshot archive crawler)",
+        "User-Agent the crawler sends; operators add their contact URL, e.g. (+https://…).",
     ),
     Setting("KUAIZHAO_SECRET_KEY", "", "Django secret key (random per home if empty).", True),
     Setting("KUAIZHAO_DEBUG", "False", "Django debug pages: True or False."),
@@ -54,6 +54,12 @@ _BY_NAME = {s.name: s for s in SETTINGS}
 def get(name: str) -> str:
     """The value of a declared setting: the environment's, else the default."""
     setting = _BY_NAME[name]
+    if name not in os.environ and setting.secret and os.environ.get(f"{name}_FILE"):
+        path = Path(os.environ[f"{name}_FILE"])
+        try:
+            return path.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ConfigError(f"{name}_FILE={path}: cannot read: {exc}") from None
     return os.environ.get(name, setting.default)
 
 

@@ -4,4 +4,6 @@ from django.urls import include, path
 
 urlpatterns = [
     path("", include("kuaizhao.archive.urls")),
+    path("", include("kuaizhao.api.urls")),
+    path("", include("kuaizhao.ops.urls")),
 ]

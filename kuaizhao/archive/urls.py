@@ -1,3 +1,15 @@
 from django.urls import path
 
-urlpatterns: list[object] = []
+from kuaizhao.archive import feeds, views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("c/<slug:slug>/", views.category, name="category"),
+    path("c/<slug:slug>/feed.atom", feeds.CategoryFeed(), name="category-feed"),
+    path("s/<int:article_id>", views.snapshot, name="snapshot"),
+    path("search", views.search, name="search"),
+    path("lookup", views.lookup, name="lookup"),
+    path("img", views.archived_image, name="archived-image"),
+    path("takedown", views.takedown, name="takedown"),
+    path("subscriptions", views.subscriptions, name="subscriptions"),
+]

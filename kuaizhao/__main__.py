@@ -1,0 +1,3 @@
+from kuaizhao.cli import main
+
+raise SystemExit(main())

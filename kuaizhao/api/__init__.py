@@ -1,0 +1,1 @@
+"""Machine interfaces: JSON API, CDX, Memento."""

@@ -1,0 +1,223 @@
+"""The ``kuaizhao`` command."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from kuaizhao import conf
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kuaizhao.settings")
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", verbosity=0, interactive=False)
+
+
+def _outlets(directory: str | None) -> list[Any]:
+    from kuaizhao.lib.outlets import load_outlets
+
+    return load_outlets(Path(directory).resolve() if directory else conf.outlets_dir())
+
+
+def crawl_round(outlets_dir: Path) -> int:
+    """One crawl in a child process (the crawler never shares a process with the site)."""
+    command = [
+        sys.executable, "-m", "kuaizhao.crawler",
+        "--outlets", str(outlets_dir),
+        "--warc-dir", str(conf.warc_dir()),
+        "--user-agent", conf.get("KUAIZHAO_USER_AGENT"),
+        "--max-response-bytes", str(conf.get_int("KUAIZHAO_MAX_RESPONSE_BYTES")),
+        "--timeout", str(conf.get_int("KUAIZHAO_DOWNLOAD_TIMEOUT")),
+        "--log-file", str(conf.log_dir() / "crawl.log"),
+    ]  # fmt: skip
+    return subprocess.call(command)
+
+
+def ingest_all(outlets: list[Any]) -> int:
+    from rich.console import Console
+
+    from kuaizhao.archive.ingest import ingest
+
+    console = Console(stderr=True)
+    with console.status("抽取并索引新的快照…"):
+        stats = ingest(conf.warc_dir(), outlets)
+    console.print(
+        f"ingest: {stats.files} WARC files, {stats.captures} captures; articles "
+        f"{stats.created} new, {stats.updated} changed, {stats.unchanged} unchanged, "
+        f"{stats.skipped} not articles"
+    )
+    for error in stats.errors[:20]:
+        console.print(f"[red]error:[/red] {error}")
+    return 0
+
+
+def cmd_crawl(args: argparse.Namespace) -> int:
+    outlets = _outlets(args.outlets)
+    outlets_dir = Path(args.outlets).resolve() if args.outlets else conf.outlets_dir()
+    _django()
+    while True:
+        code = crawl_round(outlets_dir)
+        if code != 0:
+            print(f"kuaizhao: the crawler exited with status {code}", file=sys.stderr)
+        ingest_all(outlets)
+        if args.once:
+            return code
+        time.sleep(args.interval)
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    outlets = _outlets(args.outlets)
+    _django()
+    return ingest_all(outlets)
+
+
+def cmd_reindex(args: argparse.Namespace) -> int:
+    outlets = _outlets(args.outlets)
+    _django()
+    from kuaizhao.archive.ingest import reset
+
+    reset()
+    return ingest_all(outlets)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    _django()
+    from kuaizhao.archive.server import serve
+
+    print(f"kuaizhao serving on http://{args.host}:{args.port}/", flush=True)
+    serve(args.host, args.port, args.workers)
+    return 0
+
+
+def cmd_sampleweb(args: argparse.Namespace) -> int:
+    from kuaizhao.sampleweb.cli import main as sampleweb_main
+
+    return sampleweb_main(args.rest)
+
+
+def cmd_extract(args: argparse.Namespace) -> int:
+    from kuaizhao.extract.cli import main as extract_main
+
+    return extract_main(args.rest)
+
+
+def cmd_config(args: argparse.Namespace) -> int:
+    for name, value in conf.dump():
+        print(f"{name}={value}")
+    return 0
+
+
+def cmd_manage(args: argparse.Namespace) -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kuaizhao.settings")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["kuaizhao manage", *args.rest])
+    return 0
+
+
+def _start_sampleweb(port: int, articles: int) -> subprocess.Popen[str]:
+    command = [sys.executable, "-m", "kuaizhao.sampleweb", "--port", str(port)]
+    process = subprocess.Popen(
+        [*command, "--articles", str(articles)], stdout=subprocess.PIPE, text=True
+    )
+    assert process.stdout is not None
+    first = process.stdout.readline()
+    if not first:
+        raise SystemExit(f"kuaizhao: the sample web did not start (is port {port} free?)")
+    print(first.strip(), flush=True)
+    return process
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Sample web + crawl + site: everything a newcomer needs to see the archive work."""
+    sample = _start_sampleweb(args.sample_port, args.articles)
+    try:
+        outlets_dir = conf.home() / "outlets-sample"
+        base = f"http://127.0.0.1:{args.sample_port}/"
+        subprocess.check_call(
+            [sys.executable, "-m", "kuaizhao.sampleweb", "--port", str(args.sample_port),
+             "--write-outlets", str(outlets_dir)],
+            stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+        print(f"crawling the sample web at {base} …", flush=True)
+        _django()
+        crawl_round(outlets_dir)
+        ingest_all(_outlets(str(outlets_dir)))
+        from kuaizhao.archive.server import serve
+
+        print(f"kuaizhao demo: open http://{args.host}:{args.port}/  (Ctrl-C stops)", flush=True)
+        serve(args.host, args.port, 2)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sample.send_signal(signal.SIGTERM)
+        sample.wait(timeout=10)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kuaizhao", description="资讯信息快照 archive")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def add(name: str, handler: Handler, help: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help, description=help)
+        p.set_defaults(handler=handler)
+        return p
+
+    p = add("crawl", cmd_crawl, "crawl the configured outlets into WARC files, then ingest")
+    p.add_argument("--once", action="store_true", help="one round, until the frontier is empty")
+    p.add_argument("--outlets", help="outlet config directory (default $KUAIZHAO_OUTLETS)")
+    p.add_argument("--interval", type=int, default=600, help="seconds between rounds")
+    p = add("ingest", cmd_ingest, "catalogue and index WARC files not yet ingested")
+    p.add_argument("--outlets", help="outlet config directory (default $KUAIZHAO_OUTLETS)")
+    p = add("reindex", cmd_reindex, "rebuild the catalogue and search index from the WARCs")
+    p.add_argument("--outlets", help="outlet config directory (default $KUAIZHAO_OUTLETS)")
+    p = add("serve", cmd_serve, "serve the site")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--workers", type=int, default=2)
+    p = add("demo", cmd_demo, "start the sample web, crawl it and serve the site")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--sample-port", type=int, default=8001)
+    p.add_argument("--articles", type=int, default=360)
+    p = add("sampleweb", cmd_sampleweb, "run the local sample web of news outlets")
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    add("config", cmd_config, "print every setting (secrets masked)")
+    p = add("manage", cmd_manage, "run a Django management command")
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    return parser
+
+
+PASSTHROUGH: dict[str, Handler] = {
+    "sampleweb": cmd_sampleweb,
+    "extract": cmd_extract,
+    "manage": cmd_manage,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from kuaizhao.lib.outlets import OutletConfigError
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if argv and argv[0] in PASSTHROUGH:
+            return PASSTHROUGH[argv[0]](argparse.Namespace(rest=argv[1:]))
+        args = build_parser().parse_args(argv)
+        return int(args.handler(args))
+    except (conf.ConfigError, OutletConfigError) as exc:
+        print(f"kuaizhao: {exc}", file=sys.stderr)
+        return 2

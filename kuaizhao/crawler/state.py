@@ -1,0 +1,404 @@
+"""Persistent crawl state: what was fetched, its validators and digest, and what is due when.
+
+Two stores with one interface:
+
+* :class:`SqliteState` (default): ``$KUAIZHAO_HOME/crawl-state.sqlite3``, owned
+  by one crawler process at a time. It also keeps the pending frontier, so a
+  killed crawler resumes where it stopped.
+* :class:`RedisState` (``KUAIZHAO_REDIS_URL`` set): the same facts in Redis,
+  shared by every crawler process; the frontier itself is the shared Redis
+  request queue.
+
+Schedules:
+
+* sources (start/list pages, feeds, sitemaps) are re-visited adaptively: the
+  interval halves after a visit that found new articles and doubles after one
+  that found none, between ``list_min`` and ``list_max`` seconds.
+* articles (and their continuation pages) are re-checked with conditional
+  requests: first ``recheck_after`` seconds after capture, then at doubling
+  intervals (up to :data:`RECHECK_MAX`); a change resets the interval; a 404
+  or 410 is recorded and ends the re-checks. Images are never re-checked.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from kuaizhao.warc import PriorCapture
+
+STATE_FILE = "crawl-state.sqlite3"
+RECHECK_MAX = 30 * 86400.0
+"""Longest interval between two re-checks of one article."""
+RECHECKED_KINDS = frozenset({"article", "part"})
+SOURCE_KINDS = frozenset({"page", "feed", "sitemap"})
+GONE = frozenset({404, 410})
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Intervals in seconds."""
+
+    recheck_after: float = 3600.0
+    list_min: float = 300.0
+    list_max: float = 86400.0
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A request discovered but not yet fetched (enough to rebuild it)."""
+
+    url: str
+    outlet: str
+    kind: str
+    article: str | None = None
+
+
+@dataclass(frozen=True)
+class Fetch:
+    """One completed fetch, as the recorder saw it."""
+
+    url: str
+    outlet: str
+    kind: str
+    status: int
+    digest: str | None
+    record_type: str | None
+    etag: str | None
+    last_modified: str | None
+    at: float
+
+
+class CrawlState(Protocol):
+    schedule: Schedule
+
+    def known_digests(self) -> dict[tuple[str, str], PriorCapture]: ...
+    def is_done(self, url: str) -> bool: ...
+    def validators(self, url: str) -> tuple[str | None, str | None]: ...
+    def record(self, fetch: Fetch) -> None: ...
+    def add_pending(self, items: Iterable[Pending]) -> None: ...
+    def pending(self) -> list[Pending]: ...
+    def due_rechecks(self, now: float, limit: int) -> list[Pending]: ...
+    def claim_source(self, url: str, outlet: str, kind: str, now: float) -> bool: ...
+    def due_sources(self, now: float) -> list[Pending]: ...
+    def visited_source(self, url: str, new_links: int, now: float) -> None: ...
+    def commit(self) -> None: ...
+    def close(self) -> None: ...
+
+
+def next_interval(previous: float | None, changed: bool, schedule: Schedule) -> float:
+    """The article re-check interval after a check (``changed``: new content)."""
+    if previous is None or changed:
+        return schedule.recheck_after
+    return min(max(previous, 1.0) * 2.0, RECHECK_MAX)
+
+
+def source_interval(previous: float | None, new_links: int, schedule: Schedule) -> float:
+    """The source re-visit interval after a visit that found ``new_links`` new articles."""
+    if previous is None:
+        return schedule.list_min
+    value = previous / 2.0 if new_links > 0 else previous * 2.0
+    return min(max(value, schedule.list_min), schedule.list_max)
+
+
+def _date(at: float) -> datetime:
+    return datetime.fromtimestamp(at, UTC)
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS url (
+    url TEXT PRIMARY KEY, outlet TEXT NOT NULL, kind TEXT NOT NULL, status INTEGER,
+    digest TEXT, captured_at REAL, etag TEXT, last_modified TEXT,
+    fetched_at REAL NOT NULL, next_check REAL, interval REAL, checks INTEGER NOT NULL DEFAULT 0,
+    changes INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS url_due ON url(next_check) WHERE next_check IS NOT NULL;
+CREATE TABLE IF NOT EXISTS frontier (
+    url TEXT PRIMARY KEY, outlet TEXT NOT NULL, kind TEXT NOT NULL, article TEXT
+);
+CREATE TABLE IF NOT EXISTS source (
+    url TEXT PRIMARY KEY, outlet TEXT NOT NULL, kind TEXT NOT NULL, interval REAL,
+    next_visit REAL NOT NULL, visits INTEGER NOT NULL DEFAULT 0, found INTEGER NOT NULL DEFAULT 0
+);
+"""
+
+
+class SqliteState:
+    """The crawl state of one crawler process, in a SQLite file (WAL, commit per capture)."""
+
+    def __init__(self, path: Path, schedule: Schedule | None = None) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.schedule = schedule or Schedule()
+        self.db = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.execute("PRAGMA busy_timeout=5000")
+        self.db.executescript(_SCHEMA)
+        self.db.execute("BEGIN")
+
+    def commit(self) -> None:
+        if self.db.in_transaction:
+            self.db.execute("COMMIT")
+        self.db.execute("BEGIN")
+
+    def close(self) -> None:
+        if self.db.in_transaction:
+            self.db.execute("COMMIT")
+        self.db.close()
+
+    def known_digests(self) -> dict[tuple[str, str], PriorCapture]:
+        rows = self.db.execute(
+            "SELECT url, digest, captured_at FROM url WHERE digest IS NOT NULL"
+        ).fetchall()
+        return {(u, d): PriorCapture(u, _date(at)) for u, d, at in rows}
+
+    def is_done(self, url: str) -> bool:
+        row = self.db.execute("SELECT 1 FROM url WHERE url = ?", (url,)).fetchone()
+        return row is not None
+
+    def validators(self, url: str) -> tuple[str | None, str | None]:
+        row = self.db.execute(
+            "SELECT etag, last_modified FROM url WHERE url = ? AND status = 200", (url,)
+        ).fetchone()
+        return (row[0], row[1]) if row else (None, None)
+
+    def record(self, fetch: Fetch) -> None:
+        row = self.db.execute(
+            "SELECT digest, captured_at, interval, etag, last_modified FROM url WHERE url = ?",
+            (fetch.url,),
+        ).fetchone()
+        digest, captured_at, interval, etag, last_modified = row or (None, None, None, None, None)
+        changed = fetch.record_type == "response" and fetch.status == 200
+        if changed:
+            digest, captured_at = fetch.digest, fetch.at
+            etag, last_modified = fetch.etag, fetch.last_modified
+        elif fetch.status == 304:
+            etag = fetch.etag or etag
+            last_modified = fetch.last_modified or last_modified
+        next_check: float | None = None
+        new_interval: float | None = None
+        if fetch.kind in RECHECKED_KINDS and fetch.status not in GONE and fetch.status < 500:
+            new_interval = next_interval(interval, changed or row is None, self.schedule)
+            next_check = fetch.at + new_interval
+        self.db.execute(
+            "INSERT INTO url (url, outlet, kind, status, digest, captured_at, etag, last_modified,"
+            " fetched_at, next_check, interval, checks, changes) VALUES (?,?,?,?,?,?,?,?,?,?,?,1,?)"
+            " ON CONFLICT(url) DO UPDATE SET status=excluded.status, digest=excluded.digest,"
+            " captured_at=excluded.captured_at, etag=excluded.etag,"
+            " last_modified=excluded.last_modified, fetched_at=excluded.fetched_at,"
+            " next_check=excluded.next_check, interval=excluded.interval, checks=checks+1,"
+            " changes=changes+excluded.changes",
+            (
+                fetch.url, fetch.outlet, fetch.kind, fetch.status, digest, captured_at, etag,
+                last_modified, fetch.at, next_check, new_interval, int(changed),
+            ),
+        )  # fmt: skip
+        self.db.execute("DELETE FROM frontier WHERE url = ?", (fetch.url,))
+        self.commit()
+
+    def add_pending(self, items: Iterable[Pending]) -> None:
+        self.db.executemany(
+            "INSERT OR IGNORE INTO frontier (url, outlet, kind, article) VALUES (?,?,?,?)",
+            [(p.url, p.outlet, p.kind, p.article) for p in items],
+        )
+
+    def pending(self) -> list[Pending]:
+        rows = self.db.execute(
+            "SELECT f.url, f.outlet, f.kind, f.article FROM frontier f"
+            " WHERE NOT EXISTS (SELECT 1 FROM url u WHERE u.url = f.url) ORDER BY f.rowid"
+        ).fetchall()
+        return [Pending(*row) for row in rows]
+
+    def due_rechecks(self, now: float, limit: int) -> list[Pending]:
+        rows = self.db.execute(
+            "SELECT url, outlet, kind, interval FROM url WHERE next_check <= ? "
+            "ORDER BY next_check LIMIT ?",
+            (now, limit),
+        ).fetchall()
+        # Claimed: not due again until this check is recorded or its interval passes.
+        self.db.executemany(
+            "UPDATE url SET next_check = ? WHERE url = ?",
+            [(now + max(interval or 0.0, 60.0), url) for url, _, _, interval in rows],
+        )
+        return [Pending(url, outlet, kind) for url, outlet, kind, _ in rows]
+
+    def claim_source(self, url: str, outlet: str, kind: str, now: float) -> bool:
+        """Note a visit to a source starting now; False if it is not due yet."""
+        row = self.db.execute(
+            "SELECT next_visit, interval FROM source WHERE url = ?", (url,)
+        ).fetchone()
+        if row is not None and row[0] > now:
+            return False
+        interval = row[1] if row and row[1] else self.schedule.list_min
+        self.db.execute(
+            "INSERT INTO source (url, outlet, kind, interval, next_visit) VALUES (?,?,?,?,?)"
+            " ON CONFLICT(url) DO UPDATE SET next_visit = excluded.next_visit",
+            (url, outlet, kind, interval, now + interval),
+        )
+        return True
+
+    def due_sources(self, now: float) -> list[Pending]:
+        rows = self.db.execute(
+            "SELECT url, outlet, kind FROM source WHERE next_visit <= ? ORDER BY next_visit",
+            (now,),
+        ).fetchall()
+        return [Pending(*row) for row in rows if self.claim_source(row[0], row[1], row[2], now)]
+
+    def visited_source(self, url: str, new_links: int, now: float) -> None:
+        row = self.db.execute("SELECT interval FROM source WHERE url = ?", (url,)).fetchone()
+        if row is None:
+            return
+        interval = source_interval(row[0], new_links, self.schedule)
+        self.db.execute(
+            "UPDATE source SET interval = ?, next_visit = ?, visits = visits + 1,"
+            " found = found + ? WHERE url = ?",
+            (interval, now + interval, new_links, url),
+        )
+
+
+class RedisState:
+    """The crawl state shared by every crawler process, in Redis under ``prefix``.
+
+    Keys: ``<prefix>:url`` (hash url -> "status digest captured_at etag last_modified
+    interval", tab-separated), ``<prefix>:recheck`` (sorted set url by next check),
+    ``<prefix>:outlet`` (hash url -> "outlet kind"), ``<prefix>:source`` (sorted set of
+    source URLs by next visit), ``<prefix>:source:info`` (hash url -> "outlet kind
+    interval"), ``<prefix>:source:lock:<url>`` (one visit at a time).
+    """
+
+    def __init__(self, client: Any, prefix: str, schedule: Schedule | None = None) -> None:
+        self.r = client
+        self.prefix = prefix
+        self.schedule = schedule or Schedule()
+
+    def _k(self, name: str) -> str:
+        return f"{self.prefix}:{name}"
+
+    def commit(self) -> None:
+        """Every write goes straight to Redis."""
+
+    def close(self) -> None:
+        self.r.close()
+
+    def _row(self, url: str) -> list[str] | None:
+        raw = self.r.hget(self._k("url"), url)
+        if raw is None:
+            return None
+        return str(raw.decode() if isinstance(raw, bytes) else raw).split("\t")
+
+    def known_digests(self) -> dict[tuple[str, str], PriorCapture]:
+        out: dict[tuple[str, str], PriorCapture] = {}
+        for key, raw in self.r.hscan_iter(self._k("url"), count=1000):
+            url = key.decode() if isinstance(key, bytes) else key
+            fields = (raw.decode() if isinstance(raw, bytes) else raw).split("\t")
+            if fields[1] and fields[2]:
+                out[(url, fields[1])] = PriorCapture(url, _date(float(fields[2])))
+        return out
+
+    def is_done(self, url: str) -> bool:
+        return bool(self.r.hexists(self._k("url"), url))
+
+    def validators(self, url: str) -> tuple[str | None, str | None]:
+        row = self._row(url)
+        if not row or row[0] != "200":
+            return None, None
+        return row[3] or None, row[4] or None
+
+    def record(self, fetch: Fetch) -> None:
+        row = self._row(fetch.url)
+        _, digest, captured, etag, modified, interval = row or ["", "", "", "", "", ""]
+        changed = fetch.record_type == "response" and fetch.status == 200
+        if changed:
+            digest, captured = fetch.digest or "", str(fetch.at)
+            etag, modified = fetch.etag or "", fetch.last_modified or ""
+        elif fetch.status == 304:
+            etag, modified = fetch.etag or etag, fetch.last_modified or modified
+        pipe = self.r.pipeline()
+        new_interval = ""
+        if fetch.kind in RECHECKED_KINDS and fetch.status not in GONE and fetch.status < 500:
+            value = next_interval(float(interval) if interval else None, changed, self.schedule)
+            new_interval = str(value)
+            pipe.zadd(self._k("recheck"), {fetch.url: fetch.at + value})
+            pipe.hset(self._k("outlet"), fetch.url, f"{fetch.outlet}\t{fetch.kind}")
+        else:
+            pipe.zrem(self._k("recheck"), fetch.url)
+        status = str(fetch.status) if fetch.status != 304 else (row[0] if row else "304")
+        fields = (status, digest, captured, etag, modified, new_interval)
+        pipe.hset(self._k("url"), fetch.url, "\t".join(fields))
+        pipe.execute()
+
+    def add_pending(self, items: Iterable[Pending]) -> None:
+        """The shared Redis request queue is the frontier."""
+
+    def pending(self) -> list[Pending]:
+        return []
+
+    def due_rechecks(self, now: float, limit: int) -> list[Pending]:
+        out = []
+        for raw in self.r.zrangebyscore(self._k("recheck"), "-inf", now, start=0, num=limit):
+            url = raw.decode() if isinstance(raw, bytes) else raw
+            # Claim: only the process whose ZADD moves the score from due to later wins.
+            claimed = self.r.zadd(self._k("recheck"), {url: now + 60.0}, xx=True, gt=True, ch=True)
+            if not claimed:
+                continue
+            info = self.r.hget(self._k("outlet"), url)
+            if info is None:
+                continue
+            outlet, kind = (info.decode() if isinstance(info, bytes) else info).split("\t")
+            out.append(Pending(url, outlet, kind))
+        return out
+
+    def claim_source(self, url: str, outlet: str, kind: str, now: float) -> bool:
+        info = self.r.hget(self._k("source:info"), url)
+        interval = self.schedule.list_min
+        if info is not None:
+            interval = float((info.decode() if isinstance(info, bytes) else info).split("\t")[2])
+        lock = self._k(f"source:lock:{url}")
+        if not self.r.set(lock, "1", nx=True, ex=max(1, int(interval * 0.9))):
+            return False
+        if info is None:
+            self.r.hset(self._k("source:info"), url, f"{outlet}\t{kind}\t{interval}")
+        self.r.zadd(self._k("source"), {url: now + interval})
+        return True
+
+    def due_sources(self, now: float) -> list[Pending]:
+        out = []
+        for raw in self.r.zrangebyscore(self._k("source"), "-inf", now):
+            url = raw.decode() if isinstance(raw, bytes) else raw
+            info = self.r.hget(self._k("source:info"), url)
+            if info is None:
+                continue
+            outlet, kind, _ = (info.decode() if isinstance(info, bytes) else info).split("\t")
+            if self.claim_source(url, outlet, kind, now):
+                out.append(Pending(url, outlet, kind))
+        return out
+
+    def visited_source(self, url: str, new_links: int, now: float) -> None:
+        info = self.r.hget(self._k("source:info"), url)
+        if info is None:
+            return
+        outlet, kind, previous = (info.decode() if isinstance(info, bytes) else info).split("\t")
+        interval = source_interval(float(previous), new_links, self.schedule)
+        self.r.hset(self._k("source:info"), url, f"{outlet}\t{kind}\t{interval}")
+        self.r.zadd(self._k("source"), {url: now + interval})
+
+
+def open_state(
+    home: Path, schedule: Schedule, redis_url: str = "", prefix: str = "kuaizhao"
+) -> CrawlState:
+    """The Redis store when ``redis_url`` is given, else the SQLite file under ``home``."""
+    if redis_url:
+        import redis
+
+        return RedisState(redis.Redis.from_url(redis_url), prefix, schedule)
+    return SqliteState(Path(home) / STATE_FILE, schedule)
+
+
+def now() -> float:
+    return time.time()

@@ -1,0 +1,1 @@
+"""Operators' views of the archive: crawl status and metrics."""

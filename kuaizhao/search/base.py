@@ -1,0 +1,46 @@
+"""The search contract every backend implements."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal, Protocol
+
+from kuaizhao.search.query import Query
+
+Order = Literal["relevance", "time"]
+
+
+@dataclass(frozen=True)
+class Hit:
+    article_id: int
+    title: str
+    snippet: str
+    published_at: datetime | None
+    score: float
+
+
+@dataclass(frozen=True)
+class Page:
+    total: int
+    hits: list[Hit]
+    page: int
+    per_page: int
+    terms: tuple[str, ...] = field(default=())
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+class SearchBackend(Protocol):
+    def search(
+        self,
+        query: Query,
+        *,
+        category: str | None = None,
+        exclude_ids: tuple[int, ...] = (),
+        page: int = 1,
+        per_page: int = 20,
+        order: Order = "relevance",
+    ) -> Page: ...

@@ -1,0 +1,39 @@
+"""Keyword-in-context snippets like the seed's related list: about 100 characters around
+the first hit, ``...`` where the text was cut, preferring to start after a sentence end.
+
+>>> snippet("第一句。山西中部城市群高质量发展大会举行。", ["城市群"], width=12)
+'...山西中部城市群高质量发展...'
+"""
+
+from __future__ import annotations
+
+_SENTENCE_ENDS = "。！？；!?;\n"
+ELLIPSIS = "..."
+
+
+def first_hit(text: str, terms: list[str] | tuple[str, ...]) -> tuple[int, int]:
+    """(start, end) of the earliest occurrence of any term (case-insensitive), or (-1, -1)."""
+    lowered = text.lower()
+    best = (-1, -1)
+    for term in terms:
+        pos = lowered.find(term.lower())
+        if pos >= 0 and (best[0] < 0 or pos < best[0]):
+            best = (pos, pos + len(term))
+    return best
+
+
+def snippet(text: str, terms: list[str] | tuple[str, ...], width: int = 100) -> str:
+    """About ``width`` characters of ``text`` around the first term found."""
+    text = " ".join(text.split())
+    start, end = first_hit(text, terms)
+    if start < 0:
+        cut = text[:width]
+        return cut + (ELLIPSIS if len(text) > width else "")
+    lead = max(0, start - width // 3)
+    # Prefer to begin just after a sentence end that lies before the hit.
+    for i in range(start - 1, lead - 1, -1):
+        if text[i] in _SENTENCE_ENDS:
+            lead = i + 1
+            break
+    tail = min(len(text), max(end, lead + width))
+    return (ELLIPSIS if lead > 0 else "") + text[lead:tail] + (ELLIPSIS if tail < len(text) else "")

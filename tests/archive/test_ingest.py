@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from kuaizhao.archive.ingest import ingest, reset
+from kuaizhao.archive.models import Article, Capture, WarcFile
+from kuaizhao.lib.outlets import Outlet
+from tests.factories import TINY_PNG, Page, write_warc
+
+pytestmark = pytest.mark.django_db
+
+URL = "http://news.test.example/gn/2024/0301/c101.html"
+
+
+def test_it_turns_a_capture_into_an_article(home: Path, outlet: Outlet):
+    write_warc(home / "warc", [Page(URL)])
+    stats = ingest(home / "warc", [outlet])
+    assert stats.created == 1
+    article = Article.objects.get()
+    assert article.title == "山西中部城市群高质量发展推进会举行"
+    assert article.category == "国内"
+    assert article.source == "测试日报"
+    assert article.published_at == datetime(2024, 3, 1, 0, 0, tzinfo=UTC)
+    assert "二十项政务服务事项跨市通办" in article.body_text
+    assert article.outlet is not None and article.outlet.slug == "testdaily"
+    assert article.capture.url == URL
+    assert "山西中部城市群" in article.key_phrases
+
+
+def test_it_ignores_pages_that_are_not_articles(home: Path, outlet: Outlet):
+    write_warc(home / "warc", [Page("http://news.test.example/gn/index.html")])
+    ingest(home / "warc", [outlet])
+    assert Capture.objects.count() == 1
+    assert not Article.objects.exists()
+
+
+def test_running_it_twice_adds_nothing(home: Path, outlet: Outlet):
+    write_warc(home / "warc", [Page(URL)])
+    ingest(home / "warc", [outlet])
+    stats = ingest(home / "warc", [outlet])
+    assert (stats.files, stats.created) == (0, 0)
+    assert Article.objects.count() == 1
+    assert WarcFile.objects.count() == 1
+
+
+def test_a_changed_recapture_updates_the_article(home: Path, outlet: Outlet):
+    write_warc(home / "warc", [Page(URL)])
+    later = datetime(2024, 3, 6, tzinfo=UTC)
+    write_warc(home / "warc", [Page(URL, title="推进会举行（更新）")], captured_at=later)
+    stats = ingest(home / "warc", [outlet])
+    article = Article.objects.get()
+    assert (stats.created, stats.updated) == (1, 1)
+    assert article.title == "推进会举行（更新）"
+    assert article.last_captured_at == later
+    assert article.capture.captured_at == later
+
+
+def test_an_identical_recapture_only_moves_the_last_capture_time(home: Path, outlet: Outlet):
+    write_warc(home / "warc", [Page(URL)])
+    later = datetime(2024, 3, 9, tzinfo=UTC)
+    write_warc(home / "warc", [Page(URL)], captured_at=later)
+    ingest(home / "warc", [outlet])
+    article = Article.objects.get()
+    assert article.last_captured_at == later
+    assert article.first_captured_at == datetime(2024, 3, 5, 6, 0, tzinfo=UTC)
+
+
+def test_reindex_rebuilds_the_same_catalogue_from_the_warcs(home: Path, outlet: Outlet):
+    pages = [Page(URL), Page(URL.replace("c101", "c102"), title="另一篇报道的标题在这里")]
+    write_warc(home / "warc", pages, images={"http://img.test.example/a.png": TINY_PNG})
+    ingest(home / "warc", [outlet])
+    before = sorted(Article.objects.values_list("surt", "title", "body_text", "published_at"))
+    reset()
+    assert not Article.objects.exists()
+    ingest(home / "warc", [outlet])
+    after = sorted(Article.objects.values_list("surt", "title", "body_text", "published_at"))
+    assert after == before
+
+
+def test_a_torn_warc_keeps_its_complete_records(home: Path, outlet: Outlet):
+    write_warc(home / "warc", [Page(URL), Page(URL.replace("c101", "c102"), title="第二篇")])
+    path = next((home / "warc").iterdir())
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) - 40])
+    stats = ingest(home / "warc", [outlet])
+    assert stats.errors and path.name in stats.errors[0]
+    assert Article.objects.filter(surt__endswith="c101.html").exists()
