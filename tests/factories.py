@@ -62,21 +62,34 @@ def write_warc(
     when = captured_at or datetime(2024, 3, 5, 6, 0, tzinfo=UTC)
     with WarcWriter(directory) as writer:
         for page in pages:
-            _write(writer, page.url, page.html().encode(), "text/html; charset=utf-8", when, outlet)
+            write_page(writer, page.url, page.html().encode(), when, outlet=outlet)
         for url, data in (images or {}).items():
-            _write(writer, url, data, "image/png", when, outlet)
+            write_page(writer, url, data, when, mime="image/png", outlet=outlet)
 
 
-def _write(
-    writer: WarcWriter, url: str, body: bytes, mime: str, when: datetime, outlet: str | None
+def write_page(
+    writer: WarcWriter,
+    url: str,
+    body: bytes,
+    when: datetime,
+    *,
+    mime: str = "text/html; charset=utf-8",
+    outlet: str | None = "testdaily",
+    status: int = 200,
+    headers: list[tuple[str, str]] | None = None,
 ) -> None:
+    """One capture of ``url`` answered with ``body``."""
     writer.write_capture(
         url=url,
         method="GET",
         request_headers=[("User-Agent", "kuaizhao-test")],
-        status=200,
-        reason="OK",
-        response_headers=[("Content-Type", mime), ("Content-Length", str(len(body)))],
+        status=status,
+        reason="OK" if status == 200 else "Other",
+        response_headers=[
+            ("Content-Type", mime),
+            ("Content-Length", str(len(body))),
+            *(headers or []),
+        ],
         body=body,
         captured_at=when,
         outlet=outlet,

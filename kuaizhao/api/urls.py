@@ -1,3 +1,8 @@
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path, re_path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from kuaizhao.api import cdx, memento
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("cdx", cdx.cdx, name="cdx"),
+    re_path(r"^web/(?P<rest>.*)$", memento.web, name="web"),
+]

@@ -14,13 +14,14 @@ import hashlib
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from django.db import transaction
 
 from kuaizhao import extract as extraction
 from kuaizhao.archive import searching
-from kuaizhao.archive.models import Article, Capture, Outlet, WarcFile
+from kuaizhao.archive.models import Article, ArticleVersion, Capture, Outlet, WarcFile
 from kuaizhao.lib.outlets import CATEGORY_NAMES, outlet_for
 from kuaizhao.lib.outlets import Outlet as OutletConfig
 from kuaizhao.lib.surt import canonicalize, surt
@@ -125,12 +126,18 @@ class ArticleBuilder:
             record.payload, capture.url, headers, captured_at=capture.captured_at
         )
 
-    def continuation(self, url: str) -> Capture | None:
-        return (
-            Capture.objects.filter(surt=surt(url), status=200, record_type="response")
-            .order_by("-captured_at")
-            .first()
-        )
+    def continuation(self, url: str, near: datetime) -> Capture | None:
+        """The capture of a continuation page taken closest to ``near`` (the first page's).
+
+        Choosing by distance in time, not by what was ingested last, makes the merged
+        article the same whichever order WARC files are ingested in.
+        """
+        candidates = Capture.objects.filter(surt=surt(url), status=200, record_type="response")
+        before = candidates.filter(captured_at__lte=near).order_by("-captured_at", "id").first()
+        after = candidates.filter(captured_at__gt=near).order_by("captured_at", "id").first()
+        if before is None or after is None:
+            return before or after
+        return before if near - before.captured_at <= after.captured_at - near else after
 
     def extract_article(self, capture: Capture) -> extraction.Article | None:
         first = self.extract_at(capture)
@@ -139,7 +146,8 @@ class ArticleBuilder:
         pages, seen = [first], {surt(capture.url)}
         while pages[-1].next_page_url and len(pages) < MAX_PAGES:
             key = surt(pages[-1].next_page_url)
-            nxt = None if key in seen else self.continuation(pages[-1].next_page_url)
+            url = pages[-1].next_page_url
+            nxt = None if key in seen else self.continuation(url, capture.captured_at)
             if nxt is None:
                 break
             seen.add(key)
@@ -149,10 +157,11 @@ class ArticleBuilder:
     def process(self, capture: Capture) -> None:
         config = self.config_for(capture)
         if capture.record_type == "revisit":
-            updated = Article.objects.filter(
-                surt=capture.surt, last_captured_at__lt=capture.captured_at
-            ).update(last_captured_at=capture.captured_at)
-            self.stats.unchanged += updated
+            existing = Article.objects.filter(surt=capture.surt).first()
+            if existing is not None:
+                self.stats.unchanged += 1
+                if _touch(existing):
+                    existing.save(update_fields=["first_captured_at", "last_captured_at"])
             return
         if not self.is_candidate(capture, config):
             return
@@ -169,50 +178,96 @@ class ArticleBuilder:
     def store(
         self, capture: Capture, config: OutletConfig | None, article: extraction.Article
     ) -> None:
+        """Record what ``capture`` shows: a new article, a new version, or nothing new.
+
+        Versions follow capture time, not ingest order: a capture older than the newest
+        version is compared with the version in force at its time, so ingesting WARC files
+        in any order, or all at once by ``reindex``, ends in the same versions.
+        """
         digest = hashlib.sha1(f"{article.title}\n{article.body_text}".encode()).hexdigest()
-        existing = Article.objects.filter(surt=capture.surt).first()
-        if existing is not None and existing.content_hash == digest:
-            if capture.captured_at > existing.last_captured_at:
-                existing.last_captured_at = capture.captured_at
-                existing.save(update_fields=["last_captured_at"])
+        row = Article.objects.filter(surt=capture.surt).first()
+        if row is None:
+            row = Article(surt=capture.surt)
+            history: list[ArticleVersion] = []
+        else:
+            history = list(row.versions.order_by("captured_at", "id"))
+        at = capture.captured_at
+        previous = [v for v in history if v.captured_at <= at]
+        if previous and previous[-1].content_hash == digest:
             self.stats.unchanged += 1
+            if _touch(row):
+                row.save(update_fields=["first_captured_at", "last_captured_at"])
             return
-        row = existing or Article(surt=capture.surt, first_captured_at=capture.captured_at)
-        self.fill(row, capture, config, article, digest)
+        version = ArticleVersion(captured_at=at)
+        self.fill(version, capture, article, digest)
+        following = [v for v in history if v.captured_at > at]
+        if following and following[0].content_hash == digest:
+            following.pop(0).delete()  # it showed nothing new after all
+        latest = following[-1] if following else version
+        if latest is version:
+            self.describe(row, capture, config, article.category_hint)
+        latest.apply_to(row)
+        _touch(row, earliest=min([at, *(v.captured_at for v in history)]))
         searching.prepare(row)
         row.save()
-        if existing is None:
-            self.stats.created += 1
-        else:
+        version.article = row
+        version.save()
+        if history:
             self.stats.updated += 1
+        else:
+            self.stats.created += 1
 
-    def fill(
-        self,
-        row: Article,
-        capture: Capture,
-        config: OutletConfig | None,
-        article: extraction.Article,
-        digest: str,
+    def describe(
+        self, row: Article, capture: Capture, config: OutletConfig | None, hint: str | None
     ) -> None:
-        category = (config.category_for(capture.url) if config else None) or article.category_hint
+        """What the article is, as opposed to what it says: URL, outlet, category."""
+        category = (config.category_for(capture.url) if config else None) or hint
         row.url = canonicalize(capture.url)
         row.outlet = self.outlets.get(config.slug) if config else None
         row.category = category if category in CATEGORY_NAMES else "其他"
-        row.title = article.title
-        row.published_at = article.publish_time
-        row.source = article.source or ""
-        row.author = article.author or ""
-        row.editor = article.editor or ""
-        row.repost_from = article.repost_from or ""
-        row.summary = article.summary
-        row.body_text = article.body_text
-        row.body_html = article.body_html
-        row.images = [{"src": i.src, "caption": i.caption, "alt": i.alt} for i in article.images]
-        row.provenance = dict(article.provenance)
-        row.content_hash = digest
-        row.extractor_version = extraction.EXTRACTOR_VERSION
-        row.capture = capture
-        row.last_captured_at = max(capture.captured_at, row.last_captured_at or capture.captured_at)
+
+    def fill(
+        self,
+        version: ArticleVersion,
+        capture: Capture,
+        article: extraction.Article,
+        digest: str,
+    ) -> None:
+        version.title = article.title
+        version.published_at = article.publish_time
+        version.source = article.source or ""
+        version.author = article.author or ""
+        version.editor = article.editor or ""
+        version.repost_from = article.repost_from or ""
+        version.summary = article.summary
+        version.body_text = article.body_text
+        version.body_html = article.body_html
+        version.images = [
+            {"src": i.src, "caption": i.caption, "alt": i.alt} for i in article.images
+        ]
+        version.provenance = dict(article.provenance)
+        version.content_hash = digest
+        version.extractor_version = extraction.EXTRACTOR_VERSION
+        version.capture = capture
+
+
+def _touch(row: Article, earliest: datetime | None = None) -> bool:
+    """Set the article's first and last capture times from the catalogue; True if changed.
+
+    The last capture is the newest successful capture of its URL (full or revisit) that the
+    catalogue knows, whatever order the WARC files came in.
+    """
+    newest = (
+        Capture.objects.filter(surt=row.surt, status=200)
+        .order_by("-captured_at")
+        .values_list("captured_at", flat=True)
+        .first()
+    )
+    first = earliest or row.first_captured_at
+    last = max(newest, first) if newest else first
+    changed = (first, last) != (row.first_captured_at, row.last_captured_at)
+    row.first_captured_at, row.last_captured_at = first, last
+    return changed
 
 
 def build_articles(builder: ArticleBuilder, progress: Callable[[int], None] | None = None) -> None:
@@ -247,6 +302,7 @@ def ingest(
 def reset() -> None:
     """Forget every derived row, so that ``ingest`` rebuilds the catalogue from the WARCs."""
     with transaction.atomic():
+        ArticleVersion.objects.all().delete()
         Article.objects.all().delete()
         Capture.objects.all().delete()
         WarcFile.objects.all().delete()

@@ -95,3 +95,60 @@ class Article(models.Model):
     @property
     def category_slug(self) -> str:
         return CATEGORY_SLUGS.get(self.category, "qita")
+
+
+class ArticleVersion(models.Model):
+    """One immutable state of an article: the content of the earliest capture that showed it.
+
+    A capture whose extracted title and body differ from the version before it (in capture
+    time) starts a new version; captures that show the same content add nothing here. The
+    versions of an article are numbered 1, 2, … in capture-time order.
+    """
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="versions")
+    capture = models.ForeignKey(Capture, on_delete=models.PROTECT, related_name="+")
+    captured_at = models.DateTimeField()
+    title = models.TextField()
+    published_at = models.DateTimeField(null=True)
+    source = models.CharField(max_length=200, blank=True)
+    author = models.CharField(max_length=200, blank=True)
+    editor = models.CharField(max_length=200, blank=True)
+    repost_from = models.CharField(max_length=200, blank=True)
+    summary = models.TextField(blank=True)
+    body_text = models.TextField()
+    body_html = models.TextField()
+    images = models.JSONField(default=list)
+    provenance = models.JSONField(default=dict)
+    content_hash = models.CharField(max_length=64)
+    extractor_version = models.CharField(max_length=16)
+
+    CONTENT_FIELDS = (
+        "title",
+        "published_at",
+        "source",
+        "author",
+        "editor",
+        "repost_from",
+        "summary",
+        "body_text",
+        "body_html",
+        "images",
+        "provenance",
+        "content_hash",
+        "extractor_version",
+        "capture",
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["article", "capture"], name="version_capture")
+        ]
+        indexes = [models.Index(fields=["article", "captured_at"], name="version_history")]
+
+    def __str__(self) -> str:
+        return f"{self.title} @ {self.captured_at:%Y-%m-%d %H:%M:%S}"
+
+    def apply_to(self, article: Article) -> None:
+        """Copy this version's content onto ``article`` (which is not saved here)."""
+        for name in self.CONTENT_FIELDS:
+            setattr(article, name, getattr(self, name))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from django.core.paginator import Paginator
@@ -10,8 +11,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from kuaizhao import conf
-from kuaizhao.archive import searching
-from kuaizhao.archive.models import Article, Capture
+from kuaizhao.archive import diff, mementos, searching
+from kuaizhao.archive.models import Article, ArticleVersion, Capture
 from kuaizhao.lib.outlets import CATEGORIES
 from kuaizhao.lib.surt import BadUrl, canonicalize, surt
 from kuaizhao.search.base import Order
@@ -69,22 +70,106 @@ def category(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "archive/category.html", context)
 
 
-def snapshot(request: HttpRequest, article_id: int) -> HttpResponse:
-    article = get_object_or_404(Article.objects.select_related("outlet", "capture"), id=article_id)
+def _versions(article: Article) -> list[ArticleVersion]:
+    return list(article.versions.select_related("capture").order_by("captured_at", "id"))
+
+
+def _snapshot_page(
+    request: HttpRequest,
+    article: Article,
+    versions: list[ArticleVersion],
+    shown: ArticleVersion | None,
+) -> HttpResponse:
+    """The snapshot page of ``article`` as it is now, or as ``shown`` version said it."""
+    content = article
+    if shown is not None:
+        content = copy.copy(article)
+        shown.apply_to(content)
+    capture = content.capture
     phrase, related = searching.related(article)
     latest = _listing().filter(category=article.category).exclude(id=article.id)
     captures = Capture.objects.filter(surt=article.surt).order_by("-captured_at")
+    number = versions.index(shown) + 1 if shown is not None else len(versions)
     context: dict[str, Any] = {
-        "article": article,
+        "article": content,
         "current_category": article.category,
-        "capture": article.capture,
+        "capture": capture,
         "captures": captures[:50],
+        "versions": [(i, v) for i, v in enumerate(versions, 1)],
+        "version_number": number,
+        "is_latest": shown is None or number == len(versions),
+        "replay_url": mementos.memento_path(capture),
         "related_phrase": phrase,
         "related_terms": (phrase,),
         "related": related,
         "latest": distinct(latest.exclude(title=article.title), LATEST_IN_CATEGORY),
     }
-    return render(request, "archive/snapshot.html", context)
+    response = render(request, "archive/snapshot.html", context)
+    url = capture.url
+    response["Memento-Datetime"] = mementos.http_date(capture.captured_at)
+    response["Link"] = ", ".join(
+        [
+            mementos.link(url, "original"),
+            mementos.link(request.build_absolute_uri(mementos.timegate_path(url)), "timegate"),
+            mementos.link(
+                request.build_absolute_uri(mementos.timemap_path(url)),
+                "timemap",
+                type=mementos.LINK_FORMAT,
+            ),
+        ]
+    )
+    return response
+
+
+def snapshot(request: HttpRequest, article_id: int) -> HttpResponse:
+    article = get_object_or_404(Article.objects.select_related("outlet", "capture"), id=article_id)
+    return _snapshot_page(request, article, _versions(article), None)
+
+
+def version(request: HttpRequest, article_id: int, number: int) -> HttpResponse:
+    """The snapshot page as version ``number`` (1 is the first) of the article said it."""
+    article = get_object_or_404(Article.objects.select_related("outlet", "capture"), id=article_id)
+    versions = _versions(article)
+    if not 1 <= number <= len(versions):
+        raise Http404("没有这一版")
+    return _snapshot_page(request, article, versions, versions[number - 1])
+
+
+def _version_number(request: HttpRequest, name: str, default: int, count: int) -> int:
+    text = request.GET.get(name, "")
+    if not text:
+        return default
+    if not text.isdigit() or not 1 <= int(text) <= count:
+        raise ValueError(f"{name} 应为 1 到 {count} 之间的版本号")
+    return int(text)
+
+
+def version_diff(request: HttpRequest, article_id: int) -> HttpResponse:
+    """Title and body differences between two versions (``a`` and ``b``, default the last two)."""
+    article = get_object_or_404(Article, id=article_id)
+    versions = _versions(article)
+    count = len(versions)
+    context: dict[str, Any] = {"article": article, "versions": list(enumerate(versions, 1))}
+    try:
+        a = _version_number(request, "a", max(1, count - 1), count)
+        b = _version_number(request, "b", count, count)
+    except ValueError as exc:
+        context["error"] = str(exc)
+        return render(request, "archive/diff.html", context, status=400)
+    old, new = versions[a - 1], versions[b - 1]
+    context.update(
+        {
+            "a": a,
+            "b": b,
+            "old": old,
+            "new": new,
+            "current_category": article.category,
+            "title_diff": diff.diff_text(old.title, new.title),
+            "body_diff": diff.diff_body(old.body_text, new.body_text),
+            "same": old.content_hash == new.content_hash,
+        }
+    )
+    return render(request, "archive/diff.html", context)
 
 
 def search(request: HttpRequest) -> HttpResponse:

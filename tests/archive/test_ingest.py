@@ -1,18 +1,21 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from kuaizhao.archive.ingest import ingest, reset
-from kuaizhao.archive.models import Article, Capture, WarcFile
+from kuaizhao.archive.models import Article, ArticleVersion, Capture, WarcFile
 from kuaizhao.lib.outlets import Outlet
-from tests.factories import TINY_PNG, Page, write_warc
+from kuaizhao.warc.writer import WarcWriter
+from tests.factories import TINY_PNG, Page, write_page, write_warc
 
 pytestmark = pytest.mark.django_db
 
 URL = "http://news.test.example/gn/2024/0301/c101.html"
+FIRST = datetime(2024, 3, 5, 6, 0, tzinfo=UTC)
+DAY = timedelta(days=1)
 
 
 def test_it_turns_a_capture_into_an_article(home: Path, outlet: Outlet):
@@ -46,7 +49,7 @@ def test_running_it_twice_adds_nothing(home: Path, outlet: Outlet):
     assert WarcFile.objects.count() == 1
 
 
-def test_a_changed_recapture_updates_the_article(home: Path, outlet: Outlet):
+def test_a_changed_recapture_is_a_new_version(home: Path, outlet: Outlet):
     write_warc(home / "warc", [Page(URL)])
     later = datetime(2024, 3, 6, tzinfo=UTC)
     write_warc(home / "warc", [Page(URL, title="推进会举行（更新）")], captured_at=later)
@@ -56,6 +59,56 @@ def test_a_changed_recapture_updates_the_article(home: Path, outlet: Outlet):
     assert article.title == "推进会举行（更新）"
     assert article.last_captured_at == later
     assert article.capture.captured_at == later
+    versions = list(article.versions.order_by("captured_at"))
+    assert [v.title for v in versions] == [
+        "山西中部城市群高质量发展推进会举行",
+        "推进会举行（更新）",
+    ]
+    assert versions[0].capture.captured_at == FIRST
+
+
+def test_an_unchanged_recapture_adds_a_capture_but_no_version(home: Path, outlet: Outlet):
+    write_warc(home / "warc", [Page(URL)])
+    write_warc(home / "warc", [Page(URL)], captured_at=datetime(2024, 3, 6, tzinfo=UTC))
+    ingest(home / "warc", [outlet])
+    assert Capture.objects.filter(url=URL).count() == 2
+    assert ArticleVersion.objects.count() == 1
+
+
+def test_revisit_records_add_captures_but_no_version(home: Path, outlet: Outlet):
+    body = Page(URL).html().encode()
+    with WarcWriter(home / "warc") as writer:
+        for day in (5, 6, 7):
+            write_page(writer, URL, body, datetime(2024, 3, day, tzinfo=UTC))
+    ingest(home / "warc", [outlet])
+    article = Article.objects.get()
+    kinds = list(Capture.objects.order_by("captured_at").values_list("record_type", flat=True))
+    assert kinds == ["response", "revisit", "revisit"]
+    assert article.versions.count() == 1
+    assert article.last_captured_at == datetime(2024, 3, 7, tzinfo=UTC)
+
+
+def test_a_change_back_is_a_new_version_too(home: Path, outlet: Outlet):
+    for day, title in ((5, "第一稿标题在这里"), (6, "第二稿标题在这里"), (7, "第一稿标题在这里")):
+        when = datetime(2024, 3, day, tzinfo=UTC)
+        write_warc(home / "warc", [Page(URL, title=title)], captured_at=when)
+    ingest(home / "warc", [outlet])
+    titles = list(ArticleVersion.objects.order_by("captured_at").values_list("title", flat=True))
+    assert titles == ["第一稿标题在这里", "第二稿标题在这里", "第一稿标题在这里"]
+
+
+def test_versions_follow_capture_time_whatever_the_ingest_order(home: Path, outlet: Outlet):
+    early, late = datetime(2024, 3, 5, tzinfo=UTC), datetime(2024, 3, 8, tzinfo=UTC)
+    write_warc(home / "warc", [Page(URL, title="后来的标题写在这里")], captured_at=late)
+    ingest(home / "warc", [outlet])
+    write_warc(home / "warc", [Page(URL, title="最初的标题写在这里")], captured_at=early)
+    write_warc(home / "warc", [Page(URL, title="后来的标题写在这里")], captured_at=late - DAY)
+    ingest(home / "warc", [outlet])
+    article = Article.objects.get()
+    history = list(article.versions.order_by("captured_at").values_list("title", "captured_at"))
+    assert history == [("最初的标题写在这里", early), ("后来的标题写在这里", late - DAY)]
+    assert article.title == "后来的标题写在这里"
+    assert (article.first_captured_at, article.last_captured_at) == (early, late)
 
 
 def test_an_identical_recapture_only_moves_the_last_capture_time(home: Path, outlet: Outlet):

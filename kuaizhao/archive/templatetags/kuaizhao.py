@@ -11,6 +11,9 @@ from django import template
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from kuaizhao.archive import mementos
+from kuaizhao.archive.models import Capture
+
 register = template.Library()
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 _IMG_SRC = re.compile(r'(<img\b[^>]*?\bsrc=")([^"]+)(")')
@@ -52,3 +55,9 @@ def highlight(text: str, terms: tuple[str, ...] | list[str]) -> SafeString:
         last = match.end()
     out.append(escape(text[last:]))
     return mark_safe("".join(out))
+
+
+@register.filter
+def memento(capture: Capture, modifier: str = "") -> str:
+    """The archive address of a capture: ``/web/<timestamp><modifier>/<url>``."""
+    return mementos.memento_path(capture, modifier)
