@@ -37,7 +37,7 @@ from kuaizhao.lib.zh import decode_html
 
 __all__ = ["EXTRACTOR_VERSION", "Article", "Block", "Image", "extract", "merge_pages"]
 
-EXTRACTOR_VERSION = "1"
+EXTRACTOR_VERSION = "2"
 
 MIN_ARTICLE_CHARS = 80
 REGION_LINES = 12
@@ -84,6 +84,9 @@ def extract(
     captured_at: datetime | None = None,
 ) -> Article:
     """Extract one article page. Never raises on malformed input."""
+    binary = _binary(body or b"")
+    if binary is not None:
+        return _empty("binary", [binary])
     text, encoding = decode_html(body or b"", _header(headers, "content-type"))
     warnings: list[str] = []
     root = parse(text)
@@ -97,6 +100,32 @@ def extract(
     clean(root)
     stats = compute_stats(root)
     return _Extraction(root, stats, head, base, now, encoding, warnings).run()
+
+
+# Compressed or binary payloads: extracting from them is meaningless (and a decompression bomb is
+# never inflated here: the archive keeps content-encoded bodies as they came).
+_MAGIC = {
+    b"\x1f\x8b": "gzip",
+    b"\x28\xb5\x2f\xfd": "zstd",
+    b"BZh": "bzip2",
+    b"\xfd7zXZ": "xz",
+    b"PK\x03\x04": "zip",
+    b"\x89PNG": "PNG",
+    b"\xff\xd8\xff": "JPEG",
+    b"GIF8": "GIF",
+    b"%PDF": "PDF",
+}
+_CONTROL = bytes(b for b in range(32) if b not in (0, 9, 10, 12, 13, 27))
+
+
+def _binary(body: bytes) -> str | None:
+    for magic, kind in _MAGIC.items():
+        if body.startswith(magic):
+            return f"{kind} data, not HTML"
+    head = body[:8192]
+    if head and len(head) - len(head.translate(None, _CONTROL)) > len(head) * 0.05:
+        return "binary data, not HTML"
+    return None
 
 
 def _base_url(root: HtmlElement, url: str | None) -> str | None:

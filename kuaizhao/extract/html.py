@@ -91,6 +91,8 @@ _WS = re.compile(r"\s+")
 def parse(text: str) -> HtmlElement | None:
     """Parse an HTML document; None if there is nothing to parse."""
     text = _XML_DECL.sub("", text.replace("\x00", ""), count=1)
+    if len(text) > BIG_RAW:
+        text = drop_big_raw_text(text)
     if not text.strip():
         return None
     parser = lxml.html.HTMLParser(remove_comments=True, remove_pis=True, huge_tree=False)
@@ -101,12 +103,45 @@ def parse(text: str) -> HtmlElement | None:
     return root
 
 
+BIG_RAW = 256 * 1024
+
+
+def drop_big_raw_text(text: str) -> str:
+    """Empty every <script>/<style> whose content is over BIG_RAW characters, in one linear pass.
+
+    The HTML parser gives up on a text node over 10 MB, losing the rest of the page; scripts are
+    dropped before extraction anyway, so a huge inline data blob must not cost the article.
+    """
+    lower = text.lower()
+    out: list[str] = []
+    pos = 0
+    found = {"script": lower.find("<script"), "style": lower.find("<style")}
+    while True:
+        for tag, at in found.items():
+            if 0 <= at < pos:  # each search only moves forward: one linear pass in all
+                found[tag] = lower.find(f"<{tag}", pos)
+        live = [(at, tag) for tag, at in found.items() if at >= 0]
+        if not live:
+            break
+        start, tag = min(live)
+        open_end = lower.find(">", start)
+        close = lower.find(f"</{tag}", open_end) if open_end >= 0 else -1
+        if close < 0:
+            break
+        out.append(text[pos : open_end + 1])
+        if close - open_end <= BIG_RAW:
+            out.append(text[open_end + 1 : close])
+        pos = close
+    out.append(text[pos:])
+    return "".join(out)
+
+
 def clean(root: HtmlElement) -> None:
     """Drop noise elements (scripts, styles, navigation, hidden nodes) in place."""
     doomed: list[HtmlElement] = []
     for el in root.iter(etree.Element):
         tag = el.tag if isinstance(el.tag, str) else ""
-        if tag in NOISE_TAGS:
+        if tag in NOISE_TAGS and not (tag == "aside" and el.find(".//h1") is not None):
             doomed.append(el)
             continue
         style = el.get("style")
@@ -239,7 +274,7 @@ def iter_lines(
     def add(text: str | None, el: HtmlElement, in_link: bool) -> None:
         if not text:
             return
-        if int(state["start"]) < 0:  # type: ignore[call-overload]
+        if int(state["start"]) < 0 and not text.isspace():  # type: ignore[call-overload]
             state["start"] = stats.index.get(el, -1)
             state["block"] = _block_of(el)
         parts.append(text)

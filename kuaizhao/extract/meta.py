@@ -147,13 +147,21 @@ def find_title(
             best, best_el = key, el
     if best_el is not None:
         return TitleChoice(inline_text(best_el), best_el, str(best_el.tag))
-    if nearest is not None and (not references or nearest.tag in ("h1", "h2")):
+    if nearest is not None and _plausible_heading(nearest, references):
         return TitleChoice(inline_text(nearest), nearest, f"{nearest.tag!s} before body")
     if references:
         return TitleChoice(
             clean_title(references[0]), None, "og:title" if head.og_title else "title"
         )
     return TitleChoice("", None, "none")
+
+
+def _plausible_heading(el: HtmlElement, references: list[str]) -> bool:
+    """The last heading before the body, when <title> names only the site or the column."""
+    if not references or el.tag in ("h1", "h2"):
+        return True
+    text = inline_text(el)
+    return el.tag in ("h3", "h4", "h5") and len(text) >= 8 and not _CRUMB.search(text)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -196,6 +204,7 @@ _LABELS: dict[str, tuple[str, ...]] = {
         "点击量",
         "点击",
         "字号",
+        "字体",
         "评论",
         "分享到",
         "分享",
@@ -231,7 +240,7 @@ _LABEL_RE = re.compile(
         (f"(?<![\u4e00-\u9fff]){re.escape(lab)}" if len(lab) == 1 else re.escape(lab))
         for lab in _ALL_LABELS
     )
-    + r")(?:\s*[:：]\s*|(?<=[文图])\s*/\s*|(?<=文/图|图/文)\s+)"
+    + r")(?:\s*[:：︱]\s*|(?<=[文图辑影者])\s*/\s*|(?<=文/图|图/文)\s+)"
 )
 _JUNK_TOKENS = frozenset(
     {
@@ -247,6 +256,7 @@ _JUNK_TOKENS = frozenset(
         "中",
         "小",
         "打印",
+        "打印本页",
         "分享",
         "分享到",
         "收藏",
@@ -323,6 +333,9 @@ _PERSON_PREFIX = re.compile(
 _PERSON_SUFFIX = re.compile(r"\s*(?:[\u4e00-\u9fff]{0,8}报道|发自\S*|摄影?|供稿|整理|编译)$")
 
 
+_GENERIC_CREDIT = frozenset({"网络", "本站", "本网", "网友", "综合"})
+
+
 def clean_person(value: str) -> str | None:
     value = _DATE_CHUNK.sub(" ", value).strip(_EDGE + "□■●")
     value = _PERSON_PREFIX.sub("", value).strip(_EDGE)
@@ -331,7 +344,9 @@ def clean_person(value: str) -> str | None:
     for token in tokens:
         if kept and re.search(r"(报道|发自)", token):
             break
-        token = _PERSON_SUFFIX.sub("", token).strip(_EDGE)
+        stripped = _PERSON_SUFFIX.sub("", token).strip(_EDGE)
+        # "网络整理" credits the web, not a person called 网络: keep it whole
+        token = token if stripped in _GENERIC_CREDIT else stripped
         if not token or token in _JUNK_TOKENS:
             continue
         if re.search(r"(报道|发自|讯)$", token):
@@ -348,6 +363,9 @@ def clean_person(value: str) -> str | None:
 def clean_editor(value: str) -> str | None:
     value = re.split(r"[）)】\]]", value, maxsplit=1)[0]
     return clean_person(value)
+
+
+MAX_META_LINE = 2000  # longer lines are prose, not metadata: read their start only
 
 
 @dataclass
@@ -373,7 +391,7 @@ def read_line(
 ) -> None:
     """Read every labelled field of one meta line into ``fields`` (first value wins). With
     ``labelled_only`` a time is taken only after a time label (lines far from the headline)."""
-    parts = split_labels(line)
+    parts = split_labels(line[:MAX_META_LINE])
     labelled_source = any(_LABEL_KIND.get(label) == "source" for label, _ in parts)
     for label, value in parts:
         kind = _LABEL_KIND.get(label, "")
@@ -382,9 +400,10 @@ def read_line(
             fields.put("source", clean_source(value), tag)
         elif kind == "editor":
             current = fields.values.get("editor")
-            if label == "责任编辑" and current is not None and current.where == f"{where} 编辑":
+            editor = clean_editor(value)
+            if editor and label == "责任编辑" and current and current.where == f"{where} 编辑":
                 del fields.values["editor"]
-            fields.put("editor", clean_editor(value), tag)
+            fields.put("editor", editor, tag)
         elif kind == "author":
             fields.put("author", clean_person(value), tag)
         elif kind == "repost":
@@ -398,9 +417,12 @@ def read_line(
                     _unlabelled_source(value, found[0][0], fields, where)
 
 
+_NOTE = re.compile(r"[\[【(（][\u4e00-\u9fff]{1,4}[\]】)）]")  # 游民星空[整理]
+
+
 def _unlabelled_source(value: str, pos: int, fields: MetaFields, where: str) -> None:
     """The outlet printed next to the time with no label, e.g. ``2022-02-13 09:57 光明网``."""
-    rest = _DATE_CHUNK.sub(" ", value[pos:])
+    rest = _DATE_CHUNK.sub(" ", _NOTE.sub(" ", value[pos:]))
     tokens = [t for t in _tokens(rest) if t not in _JUNK_TOKENS]
     if not tokens:
         before = _DATE_CHUNK.sub(" ", value[:pos])
@@ -421,6 +443,10 @@ _LEAD_BYLINE = re.compile(
     r"(?:(?:本报|本台|本刊|融媒体?|全媒体)?(?:见习|特约|首席)?记者|通讯员|文/图|文|作者)[\s:：]*"
     r"(?P<names>[^）)]{2,40})[）)]"
 )
+_UNBRACKETED_BYLINE = re.compile(  # 南风网讯 记者 贾伟 通讯员 孟涛轩 10月12日，…
+    r"^.{0,20}?讯\s*(?:本报|见习|特约|首席)?记者\s*"
+    r"(?P<names>[\u4e00-\u9fff·]{2,4}(?:[\s、]+[\u4e00-\u9fff·]{2,4}){0,5})\s"
+)
 _DATELINE_BYLINE = re.compile(r"^.{2,30}?电\s*[（(]\s*(?P<names>[\u4e00-\u9fff]{2,4})\s*[）)]")
 _TAIL_BYLINE = re.compile(
     r"[（(]\s*(?:(?:本报|见习|特约)?记者|文/图|图/文|文|作者|通讯员)?[\s:：/]*"
@@ -431,14 +457,18 @@ _EDITOR_TAIL = re.compile(
 )
 _STANDALONE_BYLINE = re.compile(
     r"^[□■●◎\s]*(?:.{0,12}?(?:见习|特约|首席)?记者|采写|撰文|文/图|文|作者)[\s:：/]*"
-    r"(?P<names>[\u4e00-\u9fff·]{2,4}(?:[\s、，,]+[\u4e00-\u9fff·]{2,4}){0,4})"
-    r"(?:\s*\S{0,10}报道)?$"
+    r"(?P<names>[\u4e00-\u9fff·]{2,4}(?:[\s、，,]+[\u4e00-\u9fff·]{2,4}){0,4}?)"
+    r"(?:\s*\S{0,10}报道|\s*发自\S{0,10})?$"
+)
+_SLASH_BYLINE = re.compile(
+    r"^[^。，！？]{0,16}?记者\s*(?P<names>[\u4e00-\u9fff·]{2,4}(?:[\s、，,]+[\u4e00-\u9fff·]{2,4}){0,3})"
+    r"\s*/\s*[文图](?:[^。，！？]{0,10})$"
 )
 _NOT_NAMES = re.compile(r"^(完|责编|编辑|原标题|新华社|中新社|图|组图|视频|记者|通讯员|摘编|综合)")
 
 
 def lead_author(text: str) -> str | None:
-    m = _LEAD_BYLINE.match(text) or _DATELINE_BYLINE.match(text)
+    m = _LEAD_BYLINE.match(text) or _DATELINE_BYLINE.match(text) or _UNBRACKETED_BYLINE.match(text)
     if not m:
         return None
     names = re.split(r"\s*通讯员", m.group("names"))[0]
@@ -461,7 +491,7 @@ def tail_editor(text: str) -> str | None:
 
 
 def standalone_byline(text: str) -> str | None:
-    m = _STANDALONE_BYLINE.match(text)
+    m = _STANDALONE_BYLINE.match(text) or _SLASH_BYLINE.match(text)
     if not m or _NOT_NAMES.match(m.group("names")):
         return None
     return clean_person(m.group("names"))

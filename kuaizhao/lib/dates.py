@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
+from itertools import islice
 from zoneinfo import ZoneInfo
 
 __all__ = ["SHANGHAI", "date_from_url", "find_datetimes", "parse_datetime"]
@@ -152,25 +153,26 @@ def _year_guess(url: str | None, now: datetime) -> list[int]:
     return years
 
 
+MAX_CANDIDATES = 64  # per shape: a text with more dates than this is a list, not a date line
+MAX_TEXT = 20000
+
+
 def _candidates(text: str, now: datetime, url: str | None) -> list[tuple[int, datetime]]:
     """All datetimes in ``text`` with their start offsets, in text order (unvalidated)."""
     found: list[tuple[int, datetime]] = []
     spans: list[tuple[int, int]] = []
 
     def add(m: re.Match[str], value: datetime | None) -> None:
-        if any(s <= m.start() < e for s, e in spans):
+        if len(spans) >= 4 * MAX_CANDIDATES or any(s <= m.start() < e for s, e in spans):
             return
         spans.append(m.span())
         if value is not None:
             found.append((m.start(), value))
 
-    for m in _FULL.finditer(text):
-        add(m, _build(int(m.group("y")), int(m.group("mo")), int(m.group("d")), m))
-    for m in _DMY.finditer(text):
-        add(m, _build(int(m.group("y")), int(m.group("mo")), int(m.group("d")), m))
-    for m in _COMPACT.finditer(text):
-        add(m, _build(int(m.group("y")), int(m.group("mo")), int(m.group("d")), m))
-    for m in _MONTH_DAY.finditer(text):
+    for pattern in (_FULL, _DMY, _COMPACT):
+        for m in islice(pattern.finditer(text), MAX_CANDIDATES):
+            add(m, _build(int(m.group("y")), int(m.group("mo")), int(m.group("d")), m))
+    for m in islice(_MONTH_DAY.finditer(text), MAX_CANDIDATES):
         if m.group("H") is None and "月" not in m.group(0):
             continue  # a bare "05-09" is too ambiguous without a time
         value = None
@@ -188,6 +190,7 @@ def find_datetimes(
 ) -> list[tuple[int, datetime]]:
     """Every valid datetime in ``text`` with its offset, in text order."""
     current = _now(now)
+    text = text[:MAX_TEXT]
     try:
         found = [(pos, v) for pos, v in _candidates(text, current, url) if _valid(v, current)]
         if not found and len(text) <= 40:

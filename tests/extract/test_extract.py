@@ -39,7 +39,7 @@ def run(
 
 def test_version_and_basic_fields() -> None:
     article = run(page("发布时间：2023-05-09 20:36 来源：人民网-山西频道"))
-    assert EXTRACTOR_VERSION == "1"
+    assert EXTRACTOR_VERSION == "2"
     assert article.title == "河湾市一季度重大项目建设提速"
     assert article.publish_time == datetime.fromisoformat("2023-05-09T20:36:00+08:00")
     assert article.source == "人民网-山西频道"
