@@ -139,9 +139,14 @@ class ArticleBuilder:
             return before or after
         return before if near - before.captured_at <= after.captured_at - near else after
 
-    def extract_article(self, capture: Capture) -> extraction.Article | None:
+    def extract_article(self, capture: Capture, trusted: bool) -> extraction.Article | None:
+        """The article a capture holds, continuation pages merged; None if it holds none.
+
+        ``trusted``: the outlet's config says this URL is an article, so a page too short
+        for the extractor's own judgement (a news flash) still counts.
+        """
         first = self.extract_at(capture)
-        if not first.is_article or first.page_number > 1:
+        if (not first.is_article and not trusted) or first.page_number > 1:
             return None
         pages, seen = [first], {surt(capture.url)}
         while pages[-1].next_page_url and len(pages) < MAX_PAGES:
@@ -166,7 +171,8 @@ class ArticleBuilder:
         if not self.is_candidate(capture, config):
             return
         try:
-            article = self.extract_article(capture)
+            trusted = config is not None and bool(config.article_patterns)
+            article = self.extract_article(capture, trusted)
         except (WarcError, OSError) as exc:
             self.stats.errors.append(f"{capture.url}: cannot read capture: {exc}")
             return

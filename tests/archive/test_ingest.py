@@ -141,3 +141,11 @@ def test_a_torn_warc_keeps_its_complete_records(home: Path, outlet: Outlet):
     stats = ingest(home / "warc", [outlet])
     assert stats.errors and path.name in stats.errors[0]
     assert Article.objects.filter(surt__endswith="c101.html").exists()
+
+
+def test_a_news_flash_at_an_article_url_is_kept(home: Path, outlet: Outlet):
+    flash = Page(URL, title="快讯：城际公交今起开通", paragraphs=("城际公交今天开通，票价两元。",))
+    write_warc(home / "warc", [flash])
+    stats = ingest(home / "warc", [outlet])
+    assert stats.created == 1
+    assert Article.objects.get().body_text == "城际公交今天开通，票价两元。"
