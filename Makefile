@@ -41,8 +41,8 @@ crawl: install
 sampleweb: install
 	$(BIN)/kuaizhao sampleweb --port 8001
 
-bench: install
-	$(BIN)/python benchmarks/extract_zh_news.py
+bench: install  ## every benchmark; each prints a table and writes benchmarks/results/*.json
+	for script in benchmarks/*.py; do $(BIN)/python $$script || exit 1; done
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -32,18 +32,85 @@ def _outlets(directory: str | None) -> list[Any]:
     return load_outlets(Path(directory).resolve() if directory else conf.outlets_dir())
 
 
-def crawl_round(outlets_dir: Path) -> int:
-    """One crawl in a child process (the crawler never shares a process with the site)."""
+def crawl_command(
+    outlets_dir: Path, *, forever: bool = False, interval: int | None = None
+) -> list[str]:
+    """The crawler child's command line (state kept in $KUAIZHAO_HOME, or Redis when set)."""
     command = [
         sys.executable, "-m", "kuaizhao.crawler",
         "--outlets", str(outlets_dir),
         "--warc-dir", str(conf.warc_dir()),
+        "--state-dir", str(conf.home()),
         "--user-agent", conf.get("KUAIZHAO_USER_AGENT"),
         "--max-response-bytes", str(conf.get_int("KUAIZHAO_MAX_RESPONSE_BYTES")),
         "--timeout", str(conf.get_int("KUAIZHAO_DOWNLOAD_TIMEOUT")),
         "--log-file", str(conf.log_dir() / "crawl.log"),
     ]  # fmt: skip
-    return subprocess.call(command)
+    if forever:
+        command.append("--forever")
+    if interval is not None:
+        command += ["--list-interval-min", str(interval)]
+    return command
+
+
+def crawl_round(outlets_dir: Path) -> int:
+    """One crawl in a child process (the crawler never shares a process with the site)."""
+    return subprocess.call(crawl_command(outlets_dir), stdout=subprocess.DEVNULL)
+
+
+def _ingest_quietly(outlets: list[Any]) -> str:
+    from kuaizhao.archive.ingest import ingest
+
+    stats = ingest(conf.warc_dir(), outlets)
+    line = (
+        f"ingest {time.strftime('%H:%M:%S')}: {stats.files} files, {stats.captures} captures, "
+        f"{stats.created} new articles, {stats.updated} changed"
+    )
+    if stats.errors:
+        line += f", {len(stats.errors)} errors (first: {stats.errors[0]})"
+    return line
+
+
+def watch_crawl(command: list[str], outlets: list[Any], ingest_every: float) -> int:
+    """Run the crawler child, show its progress live, ingest closed WARC files as they come."""
+    from rich.console import Console
+    from rich.live import Live
+
+    from kuaizhao.crawler.progress import render, stats_path
+
+    console = Console(stderr=True)
+    child = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+    stats_file = stats_path(conf.home(), child.pid)
+    ingested = ""
+    last_ingest = time.monotonic()
+
+    def snapshot() -> Any:
+        try:
+            import json
+
+            return render(json.loads(stats_file.read_text(encoding="utf-8")), ingested)
+        except (OSError, ValueError):
+            return render(None, ingested)
+
+    try:
+        with Live(snapshot(), console=console, refresh_per_second=2) as live:
+            while child.poll() is None:
+                time.sleep(0.5)
+                if time.monotonic() - last_ingest >= ingest_every:
+                    ingested = _ingest_quietly(outlets)
+                    last_ingest = time.monotonic()
+                live.update(snapshot())
+            ingested = _ingest_quietly(outlets)
+            live.update(snapshot())
+    except KeyboardInterrupt:
+        child.send_signal(signal.SIGINT)  # Scrapy closes its WARC file and state cleanly
+        child.wait()
+        console.print(_ingest_quietly(outlets))
+    finally:
+        if child.poll() is None:  # the parent failed (e.g. ingest): do not orphan the crawler
+            child.send_signal(signal.SIGINT)
+            child.wait()
+    return child.returncode or 0
 
 
 def ingest_all(outlets: list[Any]) -> int:
@@ -68,14 +135,33 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     outlets = _outlets(args.outlets)
     outlets_dir = Path(args.outlets).resolve() if args.outlets else conf.outlets_dir()
     _django()
-    while True:
-        code = crawl_round(outlets_dir)
-        if code != 0:
-            print(f"kuaizhao: the crawler exited with status {code}", file=sys.stderr)
-        ingest_all(outlets)
-        if args.once:
-            return code
-        time.sleep(args.interval)
+    forever = not args.once
+    command = crawl_command(outlets_dir, forever=forever, interval=args.interval)
+    if forever:
+        command += ["--warc-max-age", str(conf.get_int("KUAIZHAO_WARC_MAX_AGE"))]
+    code = watch_crawl(command, outlets, float(conf.get_int("KUAIZHAO_INGEST_INTERVAL")))
+    if code != 0:
+        print(f"kuaizhao: the crawler exited with status {code}", file=sys.stderr)
+    return code
+
+
+def cmd_outlets(args: argparse.Namespace) -> int:
+    """``kuaizhao outlets check``: validate every outlet config, all errors at once."""
+    from kuaizhao.lib.outlets import check_outlets
+
+    directory = Path(args.outlets).resolve() if args.outlets else conf.outlets_dir()
+    outlets, errors, warnings = check_outlets(directory)
+    for line in errors:
+        print(f"error: {line}", file=sys.stderr)
+    if args.strict or args.verbose:
+        for line in warnings:
+            print(f"warning: {line}", file=sys.stderr)
+    unverified = sum(1 for o in outlets if not o.verified)
+    print(
+        f"{len(outlets)} outlets ok in {directory} ({unverified} not verified), "
+        f"{len(errors)} errors, {len(warnings)} warnings"
+    )
+    return 1 if errors or (args.strict and warnings) else 0
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
@@ -178,9 +264,18 @@ def build_parser() -> argparse.ArgumentParser:
         return p
 
     p = add("crawl", cmd_crawl, "crawl the configured outlets into WARC files, then ingest")
-    p.add_argument("--once", action="store_true", help="one round, until the frontier is empty")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--once", action="store_true", help="stop when the frontier is empty")
+    mode.add_argument(
+        "--forever", action="store_true", help="keep crawling on schedule (the default)"
+    )
     p.add_argument("--outlets", help="outlet config directory (default $KUAIZHAO_OUTLETS)")
-    p.add_argument("--interval", type=int, default=600, help="seconds between rounds")
+    p.add_argument(
+        "--interval",
+        type=int,
+        default=None,
+        help="shortest re-visit interval of a source, s (default $KUAIZHAO_LIST_INTERVAL_MIN)",
+    )
     p = add("ingest", cmd_ingest, "catalogue and index WARC files not yet ingested")
     p.add_argument("--outlets", help="outlet config directory (default $KUAIZHAO_OUTLETS)")
     p = add("reindex", cmd_reindex, "rebuild the catalogue and search index from the WARCs")
@@ -196,6 +291,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--articles", type=int, default=360)
     p = add("sampleweb", cmd_sampleweb, "run the local sample web of news outlets")
     p.add_argument("rest", nargs=argparse.REMAINDER)
+    p = add("outlets", cmd_outlets, "work with outlet configs: `kuaizhao outlets check`")
+    p.add_argument("action", choices=["check"], help="check: validate every config")
+    p.add_argument("--outlets", help="outlet config directory (default $KUAIZHAO_OUTLETS)")
+    p.add_argument("-v", "--verbose", action="store_true", help="also print warnings")
+    p.add_argument("--strict", action="store_true", help="warnings count as errors")
     add("config", cmd_config, "print every setting (secrets masked)")
     p = add("manage", cmd_manage, "run a Django management command")
     p.add_argument("rest", nargs=argparse.REMAINDER)

@@ -46,6 +46,36 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("KUAIZHAO_ALLOWED_HOSTS", "127.0.0.1,localhost", "Comma-separated Host names served."),
     Setting("KUAIZHAO_MAX_RESPONSE_BYTES", "10485760", "Largest response body the crawler keeps."),
     Setting("KUAIZHAO_DOWNLOAD_TIMEOUT", "30", "Seconds before the crawler gives up on a fetch."),
+    Setting(
+        "KUAIZHAO_DATABASE_URL",
+        "",
+        "Catalogue database, e.g. postgres://user:pass@host:5432/kuaizhao (empty: SQLite in HOME).",
+        True,
+    ),
+    Setting(
+        "KUAIZHAO_REDIS_URL",
+        "",
+        "Redis shared by crawler processes (frontier, seen filter, schedules); empty: local state.",
+        True,
+    ),
+    Setting("KUAIZHAO_REDIS_PREFIX", "kuaizhao", "Prefix of every Redis key the crawlers use."),
+    Setting(
+        "KUAIZHAO_RECHECK_AFTER",
+        "3600",
+        "Seconds after capture an article is first re-checked (then at doubling intervals).",
+    ),
+    Setting("KUAIZHAO_LIST_INTERVAL_MIN", "300", "Shortest re-visit interval of a source (s)."),
+    Setting("KUAIZHAO_LIST_INTERVAL_MAX", "86400", "Longest re-visit interval of a source (s)."),
+    Setting(
+        "KUAIZHAO_WARC_MAX_AGE",
+        "300",
+        "Seconds after which a crawler closes its WARC file so ingest picks it up.",
+    ),
+    Setting(
+        "KUAIZHAO_INGEST_INTERVAL",
+        "60",
+        "Seconds between two ingests of closed WARC files during `kuaizhao crawl --forever`.",
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

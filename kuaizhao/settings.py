@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import django_stubs_ext
 
@@ -71,8 +73,39 @@ TEMPLATES = [
     },
 ]
 
+
+def database_from_url(url: str) -> dict[str, Any]:
+    """Django's DATABASES entry for ``postgres://user:password@host:port/name?option=value``.
+
+    >>> database_from_url("postgres://kz:s%40cret@db.example:6432/archive?sslmode=require")["NAME"]
+    'archive'
+    """
+    parts = urlsplit(url)
+    if parts.scheme not in ("postgres", "postgresql", "pgsql"):
+        raise conf.ConfigError(
+            f"KUAIZHAO_DATABASE_URL: unsupported scheme {parts.scheme!r} (use postgres://…)"
+        )
+    name = unquote(parts.path.lstrip("/"))
+    if not name:
+        raise conf.ConfigError("KUAIZHAO_DATABASE_URL: the database name is missing")
+    return {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": name,
+        "USER": unquote(parts.username or ""),
+        "PASSWORD": unquote(parts.password or ""),
+        "HOST": parts.hostname or "",
+        "PORT": str(parts.port or ""),
+        "CONN_MAX_AGE": 60,
+        "CONN_HEALTH_CHECKS": True,
+        "OPTIONS": dict(parse_qsl(parts.query)),
+    }
+
+
+_DATABASE_URL = conf.get("KUAIZHAO_DATABASE_URL").strip()
 DATABASES = {
-    "default": {
+    "default": database_from_url(_DATABASE_URL)
+    if _DATABASE_URL
+    else {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": conf.database_path(),
         "OPTIONS": {

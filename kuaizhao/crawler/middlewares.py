@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from datetime import UTC, datetime
 from http import HTTPStatus
 from pathlib import Path
@@ -15,7 +16,8 @@ from scrapy.http import Request, Response
 from scrapy.utils.defer import maybe_deferred_to_future
 
 from kuaizhao.crawler.safety import OUTLET_META, OutletMap, is_public, parse_ip, resolve
-from kuaizhao.warc.writer import WarcWriter
+from kuaizhao.crawler.state import CrawlState, Fetch
+from kuaizhao.warc import CaptureRef, WarcWriter
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +26,8 @@ KIND_META = "kuaizhao_kind"
 
 WARC_DIR_SETTING = "KUAIZHAO_WARC_DIR"
 WARC_MAX_SIZE_SETTING = "KUAIZHAO_WARC_MAX_SIZE"
+WARC_MAX_AGE_SETTING = "KUAIZHAO_WARC_MAX_AGE"
+"""Seconds after which the open WARC file is closed (so ingest sees it) and a new one begun."""
 
 _KEPT_TYPES = (
     "text/html",
@@ -59,6 +63,11 @@ def _outlet_map(crawler: Any) -> OutletMap:
     if isinstance(shared, OutletMap):
         return shared
     return OutletMap(getattr(crawler.spider, "outlets", []))
+
+
+def _header(response: Response, name: bytes) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1") if value else None
 
 
 def _header_pairs(headers: Any) -> list[tuple[str, str]]:
@@ -143,11 +152,20 @@ class WarcRecorderMiddleware:
     archive does not keep are stopped at their headers and not written.
     """
 
-    def __init__(self, crawler: Any, writer: WarcWriter) -> None:
+    def __init__(self, crawler: Any, directory: Path) -> None:
         self.crawler = crawler
         self.stats = crawler.stats
-        self.writer = writer
+        self.directory = directory
+        self.max_size = crawler.settings.getint(WARC_MAX_SIZE_SETTING, 1_000_000_000)
+        self.max_age = crawler.settings.getfloat(WARC_MAX_AGE_SETTING, 0.0)
+        self.info = {
+            "http-header-user-agent": str(crawler.settings.get("USER_AGENT", "")),
+            "robots": "obey" if crawler.settings.getbool("ROBOTSTXT_OBEY") else "ignore",
+        }
+        self._writer: WarcWriter | None = None
+        self._opened_at: float | None = None
         self._map: OutletMap | None = None
+        self._closed_files: list[str] = []
         crawler.signals.connect(self.headers_received, signal=signals.headers_received)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
@@ -156,12 +174,33 @@ class WarcRecorderMiddleware:
         directory = crawler.settings.get(WARC_DIR_SETTING)
         if not directory:
             raise NotConfigured(f"{WARC_DIR_SETTING} is not set")
-        max_size = crawler.settings.getint(WARC_MAX_SIZE_SETTING, 1_000_000_000)
-        info = {
-            "http-header-user-agent": str(crawler.settings.get("USER_AGENT", "")),
-            "robots": "obey" if crawler.settings.getbool("ROBOTSTXT_OBEY") else "ignore",
-        }
-        return cls(crawler, WarcWriter(Path(directory), max_size=max_size, info=info))
+        return cls(crawler, Path(directory))
+
+    @property
+    def state(self) -> CrawlState | None:
+        return getattr(self.crawler.spider, "state", None)
+
+    @property
+    def writer(self) -> WarcWriter:
+        """The writer, made on first use with the crawl state's digests (revisits across crawls)."""
+        if self._writer is None:
+            # A fresh writer per WARC file, knowing the digests of what may be fetched
+            # again while that file is open: memory bounded by what is due, not by history.
+            until = time.time() + max(2 * self.max_age, 600.0)
+            known = self.state.known_digests(until) if self.state is not None else {}
+            self._writer = WarcWriter(
+                self.directory, max_size=self.max_size, info=self.info, known_digests=known
+            )
+        return self._writer
+
+    def rollover(self, force: bool = False) -> None:
+        """Close the open WARC file once it is older than the configured age (or ``force``)."""
+        writer = self._writer
+        if writer is None or writer.current_file is None or self._opened_at is None:
+            return
+        if force or (self.max_age > 0 and time.monotonic() - self._opened_at >= self.max_age):
+            writer.close()
+            self._retire(writer)
 
     @property
     def outlets(self) -> OutletMap:
@@ -192,17 +231,37 @@ class WarcRecorderMiddleware:
         if not is_kept_type(content_type, request.meta.get(KIND_META)):
             self.stats.inc_value("kuaizhao/skipped_type")
             raise IgnoreRequest(f"not kept ({content_type}): {request.url}")
-        self._record(request, response, slug)
+        ref = self._record(request, response, slug)
+        state = self.state
+        if state is not None and request.meta.get(KIND_META):
+            state.record(
+                Fetch(
+                    url=request.url,
+                    outlet=str(slug or ""),
+                    kind=str(request.meta.get(KIND_META)),
+                    status=response.status,
+                    digest=ref.payload_digest,
+                    record_type=ref.record_type,
+                    etag=_header(response, b"ETag"),
+                    last_modified=_header(response, b"Last-Modified"),
+                    at=time.time(),
+                    warc_file=ref.warc_file,
+                    offset=ref.offset,
+                )
+            )
         return response
 
-    def _record(self, request: Request, response: Response, slug: str | None) -> None:
+    def _record(self, request: Request, response: Response, slug: str | None) -> CaptureRef:
         outlet = self.outlets.for_request(request.url, slug)
         name = outlet.slug if outlet else None
         try:
             reason = HTTPStatus(response.status).phrase
         except ValueError:
             reason = ""
-        self.writer.write_capture(
+        writer = self.writer
+        if writer.current_file is None:
+            self._opened_at = time.monotonic()
+        ref = writer.write_capture(
             url=response.url,
             method=request.method,
             request_headers=_header_pairs(request.headers),
@@ -219,10 +278,27 @@ class WarcRecorderMiddleware:
         self.stats.inc_value("kuaizhao/responses")
         self.stats.inc_value("kuaizhao/bytes", size)
         self.stats.inc_value(f"kuaizhao/status/{response.status}")
+        self.stats.inc_value(f"kuaizhao/record/{ref.record_type}")
         if name:
             self.stats.inc_value(f"kuaizhao/outlet/{name}/responses")
             self.stats.inc_value(f"kuaizhao/outlet/{name}/bytes", size)
+            if response.status == 200:
+                self.stats.set_value(f"kuaizhao/outlet/{name}/last_success", time.time())
+            if ref.record_type == "revisit" or response.status == 304:
+                self.stats.inc_value(f"kuaizhao/outlet/{name}/unchanged")
+            if response.status in (404, 410) and request.meta.get(KIND_META) in ("article", "part"):
+                self.stats.inc_value(f"kuaizhao/outlet/{name}/gone")
+        if writer.current_file is None:  # rolled over by size
+            self._retire(writer)
+        return ref
+
+    def _retire(self, writer: WarcWriter) -> None:
+        self._closed_files.extend(p.name for p in writer.closed_files)
+        self._writer = None
+        self._opened_at = None
 
     def spider_closed(self) -> None:
-        self.writer.close()
-        self.stats.set_value("kuaizhao/warc_files", [p.name for p in self.writer.closed_files])
+        if self._writer is not None:
+            self._writer.close()
+            self._retire(self._writer)
+        self.stats.set_value("kuaizhao/warc_files", list(self._closed_files))

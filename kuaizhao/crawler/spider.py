@@ -16,15 +16,18 @@ Ignored URLs (``ignore_patterns``) are never requested.
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
-from scrapy import Request, Spider
-from scrapy.exceptions import IgnoreRequest, StopDownload
-from scrapy.http import Response, TextResponse
+from scrapy import Request, Spider, signals
+from scrapy.exceptions import DontCloseSpider, IgnoreRequest, StopDownload
+from scrapy.http import HtmlResponse, Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.gz import gunzip, gzip_magic_number
 from scrapy.utils.response import get_base_url
+from twisted.internet.task import LoopingCall
 from twisted.python.failure import Failure
 from w3lib.url import safe_url_string
 
@@ -38,7 +41,9 @@ from kuaizhao.crawler.links import (
     sitemap_locations,
 )
 from kuaizhao.crawler.middlewares import KIND_META
+from kuaizhao.crawler.progress import StatsFile
 from kuaizhao.crawler.safety import OUTLET_META, OutletMap
+from kuaizhao.crawler.state import CrawlState, Pending
 from kuaizhao.lib.outlets import Outlet
 
 LIST_DEPTH = 2
@@ -48,25 +53,113 @@ MAX_LIST_PAGES = 50
 MAX_ARTICLE_PAGES = 50
 """Highest continuation page number fetched for one article."""
 
-PRIORITY = {"robots": 1000, "image": 30, "part": 40, "article": 20, "feed": 10, "sitemap": 10}
+PRIORITY = {
+    "robots": 1000, "image": 30, "part": 40, "article": 20, "feed": 10, "sitemap": 10, "page": 0,
+}  # fmt: skip
+SOURCE_META = "kuaizhao_source"
+"""Request meta: set on a scheduled source (start URL, feed, sitemap) visit."""
+RECHECK_META = "kuaizhao_recheck"
+TICK = 1.0
+"""Seconds between two looks at the schedules (``--forever``)."""
+RECHECK_BATCH = 200
 _IMAGE_XPATH = "//img/@src | //img/@data-src | //img/@data-original"
 
 
+def _charset(capture: Any) -> str | None:
+    for param in str(capture.header("Content-Type") or "").split(";")[1:]:
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "charset" and value.strip():
+            return value.strip().strip('"')
+    return None
+
+
 class OutletSpider(Spider):
-    """Crawls every configured outlet until the frontier is empty."""
+    """Crawls every configured outlet: until the frontier is empty, or ``forever``.
+
+    With a crawl ``state``, what was captured before is not fetched again,
+    the pending frontier of a killed crawl is resumed, articles due for a
+    re-check are fetched with conditional requests, and (``forever``) the
+    sources are re-visited on their adaptive schedule.
+    """
 
     name = "kuaizhao"
 
-    def __init__(self, outlets: list[Outlet], *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        outlets: list[Outlet],
+        *args: Any,
+        state: CrawlState | None = None,
+        forever: bool = False,
+        redis: Any = None,
+        stats_file: StatsFile | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.outlets = list(outlets)
         self.by_slug = {o.slug: o for o in self.outlets}
         self.outlet_map = OutletMap(self.outlets)
+        self.state = state
+        self.forever = forever
+        self.redis = redis
+        self.stats_file = stats_file
+        self._loop: LoopingCall | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> OutletSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider.on_idle, signal=signals.spider_idle)
+        crawler.signals.connect(spider.on_opened, signal=signals.spider_opened)
+        crawler.signals.connect(spider.on_closed, signal=signals.spider_closed)
+        return spider
 
     async def start(self) -> AsyncIterator[Request]:
+        now = time.time()
+        if self.state is not None:
+            for request in self.reexpand():
+                yield request
+            resumed = self.state.pending()
+            if resumed:
+                self.logger.info("resuming %d pending requests", len(resumed))
+            for item in resumed:
+                resumed_request = self.pending_request(item)
+                if resumed_request is not None:
+                    yield resumed_request
         for outlet in self.outlets:
             for request in self.seed_requests(outlet):
-                yield request
+                source = request.meta.get(SOURCE_META)
+                if self.state is None or not source:
+                    yield request
+                    continue
+                claimed = self.state.claim_source(source, outlet.slug, request.meta[KIND_META], now)
+                if claimed or not self.forever:
+                    yield request
+        for request in self.due_requests(now):
+            yield request
+
+    def reexpand(self) -> Iterator[Request]:
+        """Links of article pages captured just before a crash, parsed again from the WARC."""
+        from kuaizhao.crawler.middlewares import WARC_DIR_SETTING
+        from kuaizhao.warc import WarcError, read_capture
+
+        assert self.state is not None
+        directory = Path(self.crawler.settings.get(WARC_DIR_SETTING) or ".")
+        for item, warc_file, offset in self.state.unexpanded():
+            outlet = self.by_slug.get(item.outlet)
+            try:
+                capture = read_capture(directory / warc_file, offset)
+            except (OSError, WarcError) as exc:
+                self.logger.warning("cannot re-read %s from %s: %s", item.url, warc_file, exc)
+                self.state.mark_expanded(item.url)
+                continue
+            if outlet is None or capture.url != item.url:
+                self.state.mark_expanded(item.url)
+                continue
+            request = Request(item.url, meta={OUTLET_META: outlet.slug, KIND_META: item.kind})
+            response = HtmlResponse(
+                item.url, body=capture.payload, encoding=_charset(capture), request=request
+            )
+            part = series(item.url)[1] if item.kind == "part" else 1
+            yield from self.parse_article(response, outlet.slug, item.url, part)
 
     def seed_requests(self, outlet: Outlet) -> Iterator[Request]:
         """Requests for an outlet's start URLs (or home), feeds and sitemaps."""
@@ -74,11 +167,138 @@ class OutletSpider(Spider):
             if outlet.is_article_url(url):
                 yield self.article_request(outlet, url)
             else:
-                yield self.list_request(outlet, url, depth=0, page=1)
+                yield self.source_request(Pending(url, outlet.slug, "page"), conditional=False)
         for url in outlet.feeds:
-            yield self._request(outlet, url, "feed", self.parse_feed)
+            yield self.source_request(Pending(url, outlet.slug, "feed"), conditional=False)
         for url in outlet.sitemaps:
-            yield self._request(outlet, url, "sitemap", self.parse_sitemap)
+            yield self.source_request(Pending(url, outlet.slug, "sitemap"), conditional=False)
+
+    def source_request(self, item: Pending, conditional: bool = True) -> Request:
+        """A (re-)visit of a source; conditional when its validators are known.
+
+        The first visit after a start is unconditional: the lists it leads to are not in
+        the pending frontier, so a crawl that was killed must read them again.
+        """
+        outlet = self.by_slug[item.outlet]
+        if item.kind == "feed":
+            request = self._request(outlet, item.url, "feed", self.parse_feed)
+        elif item.kind == "sitemap":
+            request = self._request(outlet, item.url, "sitemap", self.parse_sitemap)
+        else:
+            request = self.list_request(outlet, item.url, depth=0, page=1)
+        request.meta[SOURCE_META] = item.url
+        if self.state is None or not conditional:
+            return request
+        request.meta["handle_httpstatus_list"] = [304]
+        return request.replace(headers=self._conditional(item.url))
+
+    def _conditional(self, url: str) -> dict[str, str]:
+        headers = {}
+        etag, modified = self.state.validators(url) if self.state else (None, None)
+        if etag:
+            headers["If-None-Match"] = etag
+        if modified:
+            headers["If-Modified-Since"] = modified
+        return headers
+
+    def pending_request(self, item: Pending) -> Request | None:
+        outlet = self.by_slug.get(item.outlet)
+        if outlet is None:
+            return None
+        request: Request | None
+        if item.kind == "image":
+            request = self.image_request(outlet, item.url)
+        elif item.kind == "part" and item.article:
+            request = self.article_request(outlet, item.url, article=item.article)
+        elif item.kind in ("article", "part"):
+            request = self.article_request(outlet, item.url)
+        else:
+            return None
+        return request
+
+    def recheck_request(self, item: Pending) -> Request | None:
+        """A conditional re-fetch of an article (or one of its pages)."""
+        outlet = self.by_slug.get(item.outlet)
+        if outlet is None or self.state is None:
+            return None
+        if item.kind == "part":
+            request = self._request(
+                outlet, item.url, "part", self.parse_article, article=item.url, part=2
+            )
+        else:
+            request = self._request(
+                outlet, item.url, "article", self.parse_article, article=item.url, part=1
+            )
+        request.meta[RECHECK_META] = True
+        request.meta["handle_httpstatus_list"] = [304]
+        return request.replace(headers=self._conditional(item.url), dont_filter=True)
+
+    def due_requests(self, now: float) -> Iterator[Request]:
+        if self.state is None:
+            return
+        for item in self.state.due_rechecks(now, RECHECK_BATCH):
+            request = self.recheck_request(item)
+            if request is not None:
+                self.crawler.stats.inc_value("kuaizhao/rechecks")
+                yield request
+        if self.forever:
+            for item in self.state.due_sources(now):
+                if item.outlet in self.by_slug:
+                    self.crawler.stats.inc_value("kuaizhao/source_visits")
+                    yield self.source_request(item)
+        self.state.commit()
+
+    def on_opened(self) -> None:
+        self._loop = LoopingCall(self.tick)
+        self._loop.start(TICK, now=False)
+
+    def tick(self) -> None:
+        """Every second: schedule what is due, roll WARC files over, write the stats file."""
+        try:
+            if self.forever:
+                for request in self.due_requests(time.time()):
+                    self.crawler.engine.crawl(request)
+            recorder = self._recorder()
+            if recorder is not None:
+                recorder.rollover()
+            if self.state is not None:
+                self.state.commit()
+            if self.stats_file is not None:
+                self.stats_file.write(self.crawler, self.outlets)
+        except Exception:  # the loop must survive one bad tick
+            self.logger.exception("scheduling tick failed")
+
+    def _recorder(self) -> Any:
+        from kuaizhao.crawler.middlewares import WarcRecorderMiddleware
+
+        for mw in self.crawler.engine.downloader.middleware.middlewares:
+            if isinstance(mw, WarcRecorderMiddleware):
+                return mw
+        return None
+
+    def on_idle(self) -> None:
+        if self.forever:
+            raise DontCloseSpider
+
+    def on_closed(self, reason: str) -> None:
+        if self._loop is not None and self._loop.running:
+            self._loop.stop()
+        if self.stats_file is not None:
+            self.stats_file.write(self.crawler, self.outlets, finished=reason)
+        if self.state is not None:
+            self.state.commit()
+
+    @staticmethod
+    def _meta(response: Response) -> dict[str, Any]:
+        return response.request.meta if response.request is not None else {}
+
+    def _visited(self, response: Response, new_links: int) -> None:
+        source = self._meta(response).get(SOURCE_META)
+        if source and self.state is not None:
+            self.state.visited_source(source, new_links, time.time())
+
+    def _is_new(self, url: str) -> bool:
+        return self.state is None or not self.state.is_done(url)
 
     def _request(
         self, outlet: Outlet, url: str, kind: str, callback: Any, **cb_kwargs: Any
@@ -118,12 +338,16 @@ class OutletSpider(Spider):
     def parse_list(self, response: Response, slug: str, depth: int, page: int) -> Iterator[Request]:
         """A home, channel or list page: follow in-scope links, pagination, articles."""
         outlet = self.by_slug[slug]
-        if not isinstance(response, TextResponse):
+        if not isinstance(response, TextResponse) or response.status == 304:
+            self._visited(response, 0)
             return
+        new = 0
         for url, text in self.anchors(response):
             if outlet.is_ignored(url) or not outlet.in_scope(url):
                 continue
             if outlet.is_article_url(url):
+                if self._meta(response).get(SOURCE_META) and self._is_new(url):
+                    new += 1
                 yield self.article_request(outlet, url)
             elif not is_page_like(url):
                 continue
@@ -132,16 +356,25 @@ class OutletSpider(Spider):
                     yield self.list_request(outlet, url, depth=depth, page=page + 1)
             elif depth < LIST_DEPTH:
                 yield self.list_request(outlet, url, depth=depth + 1, page=1)
+        self._visited(response, new)
 
     def parse_article(
         self, response: Response, slug: str, article: str, part: int
     ) -> Iterator[Request]:
         """An article page: continuation pages, images, other article links."""
         outlet = self.by_slug[slug]
-        if part == 1 and outlet.is_article_url(article):
+        if response.status == 304:
+            return
+        if (
+            part == 1
+            and outlet.is_article_url(article)
+            and not self._meta(response).get(RECHECK_META)
+        ):
             self.crawler.stats.inc_value("kuaizhao/articles")
             self.crawler.stats.inc_value(f"kuaizhao/outlet/{slug}/articles")
         if not isinstance(response, TextResponse):
+            if self.state is not None:
+                self.state.mark_expanded(response.url)
             return
         for url, _text in self.anchors(response):
             if outlet.is_ignored(url):
@@ -156,18 +389,27 @@ class OutletSpider(Spider):
             image = absolute(base, src)
             if image and not outlet.is_ignored(image):
                 yield self.image_request(outlet, safe_url_string(image, response.encoding))
+        if self.state is not None:
+            self.state.mark_expanded(response.url)
 
     def parse_feed(self, response: Response, slug: str) -> Iterator[Request]:
         """An RSS or Atom feed: every in-scope item link is an article."""
         outlet = self.by_slug[slug]
-        for url in feed_links(response.body, response.url):
-            if outlet.in_scope(url) and not outlet.is_ignored(url):
-                yield self.article_request(outlet, url)
+        new = 0
+        if response.status != 304:
+            for url in feed_links(response.body, response.url):
+                if outlet.in_scope(url) and not outlet.is_ignored(url):
+                    new += self._is_new(url)
+                    yield self.article_request(outlet, url)
+        self._visited(response, new)
 
     def parse_sitemap(self, response: Response, slug: str) -> Iterator[Request]:
         """A sitemap index (follow its sitemaps) or urlset (every in-scope URL is an article)."""
         outlet = self.by_slug[slug]
         body = response.body
+        if response.status == 304:
+            self._visited(response, 0)
+            return
         if gzip_magic_number(response):
             limit = self.crawler.settings.getint("DOWNLOAD_MAXSIZE")
             try:
@@ -177,6 +419,7 @@ class OutletSpider(Spider):
                 return
         kind, urls = sitemap_locations(body, response.url)
         host = response.url.split("/", 3)[:3]
+        new = 0
         for url in urls:
             if outlet.is_ignored(url):
                 continue
@@ -184,7 +427,9 @@ class OutletSpider(Spider):
                 if outlet.in_scope(url) or url.split("/", 3)[:3] == host:
                     yield self._request(outlet, url, "sitemap", self.parse_sitemap)
             elif kind == "urlset" and outlet.in_scope(url):
+                new += self._is_new(url)
                 yield self.article_request(outlet, url)
+        self._visited(response, new)
 
     def parse_image(self, response: Response, slug: str) -> None:
         """Images are only archived (by the recorder); nothing to follow."""
@@ -193,13 +438,19 @@ class OutletSpider(Spider):
         """Count failed requests; refusals and robots.txt exclusions are not errors."""
         stats = self.crawler.stats
         error = failure.value
+        request = getattr(failure, "request", None)
+        slug = request.meta.get(OUTLET_META) if request is not None else None
         if isinstance(error, HttpError):
             stats.inc_value("kuaizhao/http_errors")
+            if slug:
+                stats.inc_value(f"kuaizhao/outlet/{slug}/errors")
         elif isinstance(error, StopDownload):
             return
         elif isinstance(error, IgnoreRequest):
             stats.inc_value("kuaizhao/ignored")
+            self.logger.info("dropped %s: %s", getattr(request, "url", "?"), error)
         else:
             stats.inc_value("kuaizhao/errors")
-            request = getattr(failure, "request", None)
+            if slug:
+                stats.inc_value(f"kuaizhao/outlet/{slug}/errors")
             self.logger.warning("failed %s: %r", getattr(request, "url", "?"), error)

@@ -72,15 +72,19 @@ class Fetch:
     etag: str | None
     last_modified: str | None
     at: float
+    warc_file: str | None = None
+    offset: int | None = None
 
 
 class CrawlState(Protocol):
     schedule: Schedule
 
-    def known_digests(self) -> dict[tuple[str, str], PriorCapture]: ...
+    def known_digests(self, until: float) -> dict[tuple[str, str], PriorCapture]: ...
     def is_done(self, url: str) -> bool: ...
     def validators(self, url: str) -> tuple[str | None, str | None]: ...
     def record(self, fetch: Fetch) -> None: ...
+    def mark_expanded(self, url: str) -> None: ...
+    def unexpanded(self) -> list[tuple[Pending, str, int]]: ...
     def add_pending(self, items: Iterable[Pending]) -> None: ...
     def pending(self) -> list[Pending]: ...
     def due_rechecks(self, now: float, limit: int) -> list[Pending]: ...
@@ -115,8 +119,10 @@ CREATE TABLE IF NOT EXISTS url (
     url TEXT PRIMARY KEY, outlet TEXT NOT NULL, kind TEXT NOT NULL, status INTEGER,
     digest TEXT, captured_at REAL, etag TEXT, last_modified TEXT,
     fetched_at REAL NOT NULL, next_check REAL, interval REAL, checks INTEGER NOT NULL DEFAULT 0,
-    changes INTEGER NOT NULL DEFAULT 0
+    changes INTEGER NOT NULL DEFAULT 0, warc_file TEXT, warc_offset INTEGER,
+    expanded INTEGER NOT NULL DEFAULT 1
 );
+CREATE INDEX IF NOT EXISTS url_unexpanded ON url(expanded) WHERE expanded = 0;
 CREATE INDEX IF NOT EXISTS url_due ON url(next_check) WHERE next_check IS NOT NULL;
 CREATE TABLE IF NOT EXISTS frontier (
     url TEXT PRIMARY KEY, outlet TEXT NOT NULL, kind TEXT NOT NULL, article TEXT
@@ -152,9 +158,15 @@ class SqliteState:
             self.db.execute("COMMIT")
         self.db.close()
 
-    def known_digests(self) -> dict[tuple[str, str], PriorCapture]:
+    def known_digests(self, until: float) -> dict[tuple[str, str], PriorCapture]:
+        """Digests of what may be fetched again before ``until``: sources, and due re-checks.
+
+        Bounded by what is due, not by all that was ever captured.
+        """
         rows = self.db.execute(
             "SELECT url, digest, captured_at FROM url WHERE digest IS NOT NULL"
+            " AND (next_check <= ? OR kind IN ('page', 'feed', 'sitemap'))",
+            (until,),
         ).fetchall()
         return {(u, d): PriorCapture(u, _date(at)) for u, d, at in rows}
 
@@ -181,26 +193,73 @@ class SqliteState:
         elif fetch.status == 304:
             etag = fetch.etag or etag
             last_modified = fetch.last_modified or last_modified
+        # An article page is "expanded" once the links it yields are pending; until then a
+        # restart re-parses it from its WARC record instead of fetching it again.
+        expand = changed and fetch.kind in RECHECKED_KINDS and fetch.warc_file is not None
         next_check: float | None = None
         new_interval: float | None = None
-        if fetch.kind in RECHECKED_KINDS and fetch.status not in GONE and fetch.status < 500:
-            new_interval = next_interval(interval, changed or row is None, self.schedule)
-            next_check = fetch.at + new_interval
+        if fetch.kind in RECHECKED_KINDS and fetch.status not in GONE:
+            if fetch.status >= 500 or fetch.status == 429:  # failed for now: try again later
+                new_interval = interval
+                next_check = fetch.at + self.schedule.recheck_after
+            else:
+                new_interval = next_interval(interval, changed or row is None, self.schedule)
+                next_check = fetch.at + new_interval
         self.db.execute(
             "INSERT INTO url (url, outlet, kind, status, digest, captured_at, etag, last_modified,"
-            " fetched_at, next_check, interval, checks, changes) VALUES (?,?,?,?,?,?,?,?,?,?,?,1,?)"
+            " fetched_at, next_check, interval, checks, changes, warc_file, warc_offset, expanded)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,1,?,?,?,?)"
             " ON CONFLICT(url) DO UPDATE SET status=excluded.status, digest=excluded.digest,"
             " captured_at=excluded.captured_at, etag=excluded.etag,"
             " last_modified=excluded.last_modified, fetched_at=excluded.fetched_at,"
             " next_check=excluded.next_check, interval=excluded.interval, checks=checks+1,"
-            " changes=changes+excluded.changes",
+            " changes=changes+excluded.changes, warc_file=excluded.warc_file,"
+            " warc_offset=excluded.warc_offset, expanded=excluded.expanded",
             (
                 fetch.url, fetch.outlet, fetch.kind, fetch.status, digest, captured_at, etag,
                 last_modified, fetch.at, next_check, new_interval, int(changed),
+                fetch.warc_file, fetch.offset, 0 if expand else 1,
             ),
         )  # fmt: skip
         self.db.execute("DELETE FROM frontier WHERE url = ?", (fetch.url,))
         self.commit()
+
+    def mark_expanded(self, url: str) -> None:
+        self.db.execute("UPDATE url SET expanded = 1 WHERE url = ? AND expanded = 0", (url,))
+        self.commit()
+
+    def reconcile(self, captures: Iterable[Any]) -> int:
+        """Record pending requests whose capture reached a WARC file just before a crash.
+
+        ``captures`` are :class:`~kuaizhao.warc.WarcCapture` objects of a recovered file;
+        returns how many were recorded now (so they are not fetched again).
+        """
+        done = 0
+        for capture in captures:
+            row = self.db.execute(
+                "SELECT f.outlet, f.kind FROM frontier f WHERE f.url = ?"
+                " AND NOT EXISTS (SELECT 1 FROM url u WHERE u.url = f.url)",
+                (capture.url,),
+            ).fetchone()
+            if row is None:
+                continue
+            at = capture.captured_at.timestamp()
+            self.record(
+                Fetch(
+                    url=capture.url, outlet=row[0], kind=row[1], status=capture.status,
+                    digest=capture.payload_digest, record_type=capture.record_type,
+                    etag=capture.header("ETag"), last_modified=capture.header("Last-Modified"),
+                    at=at, warc_file=capture.warc_file, offset=capture.offset,
+                )
+            )  # fmt: skip
+            done += 1
+        return done
+
+    def unexpanded(self) -> list[tuple[Pending, str, int]]:
+        rows = self.db.execute(
+            "SELECT url, outlet, kind, warc_file, warc_offset FROM url WHERE expanded = 0"
+        ).fetchall()
+        return [(Pending(u, o, k), f, off) for u, o, k, f, off in rows]
 
     def add_pending(self, items: Iterable[Pending]) -> None:
         self.db.executemany(
@@ -262,6 +321,15 @@ class SqliteState:
         )
 
 
+_CLAIM = """
+local due = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if due and tonumber(due) > tonumber(ARGV[2]) then return 0 end
+redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
+return 1
+"""
+"""Move a member's score to ARGV[3] only if it is due (score <= ARGV[2]) or absent."""
+
+
 class RedisState:
     """The crawl state shared by every crawler process, in Redis under ``prefix``.
 
@@ -269,13 +337,17 @@ class RedisState:
     interval", tab-separated), ``<prefix>:recheck`` (sorted set url by next check),
     ``<prefix>:outlet`` (hash url -> "outlet kind"), ``<prefix>:source`` (sorted set of
     source URLs by next visit), ``<prefix>:source:info`` (hash url -> "outlet kind
-    interval"), ``<prefix>:source:lock:<url>`` (one visit at a time).
+    interval"); a Lua script moves a due entry to its next time, so one process takes it.
     """
 
     def __init__(self, client: Any, prefix: str, schedule: Schedule | None = None) -> None:
         self.r = client
         self.prefix = prefix
         self.schedule = schedule or Schedule()
+        self._claim = client.register_script(_CLAIM)
+
+    def _claimed(self, key: str, url: str, now: float, until: float) -> bool:
+        return bool(self._claim(keys=[self._k(key)], args=[url, now, until]))
 
     def _k(self, name: str) -> str:
         return f"{self.prefix}:{name}"
@@ -292,13 +364,15 @@ class RedisState:
             return None
         return str(raw.decode() if isinstance(raw, bytes) else raw).split("\t")
 
-    def known_digests(self) -> dict[tuple[str, str], PriorCapture]:
+    def known_digests(self, until: float) -> dict[tuple[str, str], PriorCapture]:
         out: dict[tuple[str, str], PriorCapture] = {}
-        for key, raw in self.r.hscan_iter(self._k("url"), count=1000):
+        due = self.r.zrangebyscore(self._k("recheck"), "-inf", until)
+        sources = self.r.hkeys(self._k("source:info"))
+        for key in [*due, *sources]:
             url = key.decode() if isinstance(key, bytes) else key
-            fields = (raw.decode() if isinstance(raw, bytes) else raw).split("\t")
-            if fields[1] and fields[2]:
-                out[(url, fields[1])] = PriorCapture(url, _date(float(fields[2])))
+            row = self._row(url)
+            if row and row[1] and row[2]:
+                out[(url, row[1])] = PriorCapture(url, _date(float(row[2])))
         return out
 
     def is_done(self, url: str) -> bool:
@@ -321,8 +395,10 @@ class RedisState:
             etag, modified = fetch.etag or etag, fetch.last_modified or modified
         pipe = self.r.pipeline()
         new_interval = ""
-        if fetch.kind in RECHECKED_KINDS and fetch.status not in GONE and fetch.status < 500:
+        if fetch.kind in RECHECKED_KINDS and fetch.status not in GONE:
             value = next_interval(float(interval) if interval else None, changed, self.schedule)
+            if fetch.status >= 500 or fetch.status == 429:  # failed for now: try again later
+                value = self.schedule.recheck_after
             new_interval = str(value)
             pipe.zadd(self._k("recheck"), {fetch.url: fetch.at + value})
             pipe.hset(self._k("outlet"), fetch.url, f"{fetch.outlet}\t{fetch.kind}")
@@ -332,6 +408,12 @@ class RedisState:
         fields = (status, digest, captured, etag, modified, new_interval)
         pipe.hset(self._k("url"), fetch.url, "\t".join(fields))
         pipe.execute()
+
+    def mark_expanded(self, url: str) -> None:
+        """Redis mode does not re-parse from WARC records (see docs/scale-out.md)."""
+
+    def unexpanded(self) -> list[tuple[Pending, str, int]]:
+        return []
 
     def add_pending(self, items: Iterable[Pending]) -> None:
         """The shared Redis request queue is the frontier."""
@@ -343,10 +425,8 @@ class RedisState:
         out = []
         for raw in self.r.zrangebyscore(self._k("recheck"), "-inf", now, start=0, num=limit):
             url = raw.decode() if isinstance(raw, bytes) else raw
-            # Claim: only the process whose ZADD moves the score from due to later wins.
-            claimed = self.r.zadd(self._k("recheck"), {url: now + 60.0}, xx=True, gt=True, ch=True)
-            if not claimed:
-                continue
+            if not self._claimed("recheck", url, now, now + 60.0):
+                continue  # another crawler took it
             info = self.r.hget(self._k("outlet"), url)
             if info is None:
                 continue
@@ -359,13 +439,9 @@ class RedisState:
         interval = self.schedule.list_min
         if info is not None:
             interval = float((info.decode() if isinstance(info, bytes) else info).split("\t")[2])
-        lock = self._k(f"source:lock:{url}")
-        if not self.r.set(lock, "1", nx=True, ex=max(1, int(interval * 0.9))):
-            return False
-        if info is None:
-            self.r.hset(self._k("source:info"), url, f"{outlet}\t{kind}\t{interval}")
-        self.r.zadd(self._k("source"), {url: now + interval})
-        return True
+        else:
+            self.r.hsetnx(self._k("source:info"), url, f"{outlet}\t{kind}\t{interval}")
+        return self._claimed("source", url, now, now + interval)
 
     def due_sources(self, now: float) -> list[Pending]:
         out = []

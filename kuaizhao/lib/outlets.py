@@ -224,3 +224,44 @@ def outlet_for(url: str, outlets: Iterable[Outlet]) -> Outlet | None:
             if best is None or weight > best[0]:
                 best = (weight, outlet)
     return best[1] if best else None
+
+
+def check_outlets(directory: Path) -> tuple[list[Outlet], list[str], list[str]]:
+    """Validate every config under ``directory``: (outlets, errors, warnings).
+
+    Unlike :func:`load_outlets` it does not stop at the first bad file: every
+    error names its file and key. Warnings point at configs that load but will
+    not crawl well (nothing to start from, a seed outside the outlet's scope,
+    not verified against the live site).
+    """
+    if not directory.is_dir():
+        return [], [f"{directory}: no such directory of outlet configs"], []
+    outlets: list[Outlet] = []
+    errors: list[str] = []
+    warnings: list[str] = []
+    seen: dict[str, Path | None] = {}
+    for path in sorted(directory.rglob("*.toml")):
+        try:
+            outlet = load_outlet(path)
+        except OutletConfigError as exc:
+            errors.append(str(exc))
+            continue
+        if outlet.slug in seen:
+            errors.append(f"{path}: 'slug' {outlet.slug!r} is also used by {seen[outlet.slug]}")
+            continue
+        seen[outlet.slug] = path
+        outlets.append(outlet)
+        for key in ("home", "start_urls", "feeds", "sitemaps"):
+            value = getattr(outlet, key)
+            for url in (value,) if isinstance(value, str) else value:
+                if urlsplit(url).scheme not in ("http", "https"):
+                    errors.append(f"{path}: '{key}' has a non-http(s) URL {url!r}")
+                elif key == "start_urls" and not outlet.in_scope(url):
+                    warnings.append(f"{path}: 'start_urls' {url!r} is outside 'scope'")
+        if not (outlet.start_urls or outlet.feeds or outlet.sitemaps):
+            warnings.append(f"{path}: no start_urls, feeds or sitemaps: only 'home' is crawled")
+        if not outlet.article_patterns:
+            errors.append(f"{path}: 'article_patterns' is empty: no page would count as an article")
+        if not outlet.verified:
+            warnings.append(f"{path}: not verified against the live site (verified = false)")
+    return outlets, errors, warnings

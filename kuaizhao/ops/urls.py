@@ -1,3 +1,8 @@
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from kuaizhao.ops import views
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("ops/status", views.status, name="ops-status"),
+    path("metrics", views.metrics, name="metrics"),
+]

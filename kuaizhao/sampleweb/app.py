@@ -12,12 +12,12 @@ import json
 import re
 import time
 from collections import Counter, OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from kuaizhao.sampleweb import feeds, templates
 from kuaizhao.sampleweb.corpus import Corpus
-from kuaizhao.sampleweb.faults import Fault
+from kuaizhao.sampleweb.faults import Fault, make_fault
 from kuaizhao.sampleweb.images import png_for
 from kuaizhao.sampleweb.sites import SITE_BY_SLUG, SITES, Site
 from kuaizhao.sampleweb.text import CATEGORIES
@@ -43,6 +43,9 @@ class Response:
     extra: tuple[tuple[str, str], ...] = ()
     delay: float = 0.0
     truncate: int | None = None
+    drip: float = 0.0
+    drip_bytes: int = 64
+    malformed: str | None = None
     _gz: bytes | None = field(default=None, repr=False)
 
     def gzipped(self) -> bytes:
@@ -69,14 +72,35 @@ def _json(data: Any, status: int = 200) -> Response:
     return Response(status, body, "application/json; charset=utf-8", "control")
 
 
+def _padded(html: str, key: str, size: int) -> str:
+    """``html`` grown to between ``size`` and ``2 * size`` bytes (per ``key``) with the kind
+    of weight real news pages carry: inline script data (3/4) and partner links (1/4)."""
+    target = size + int(hashlib.blake2b(key.encode(), digest_size=4).hexdigest(), 16) % size
+    missing = target - len(html.encode("utf-8"))
+    if missing <= 0:
+        return html
+    links: list[str] = []
+    used = 0
+    while used < missing // 4:
+        links.append(f'<li><a href="http://partner.example.com/site/{len(links)}.html">'
+                     f"合作网站{len(links)}</a></li>")  # fmt: skip
+        used += len(links[-1].encode("utf-8"))
+    script_len = max(0, missing - used - 120)
+    script = "var pageData = '" + ("0123456789abcdef" * (script_len // 16 + 1))[:script_len] + "';"
+    pad = f'<script>{script}</script><div class="partners"><ul>{"".join(links)}</ul></div>'
+    at = html.rfind("</body>")
+    return html[:at] + pad + html[at:] if at >= 0 else html + pad
+
+
 def _list_re(site: Site) -> re.Pattern[str]:
     pattern = re.escape(site.list_fmt).replace(r"\{ch\}", r"(?P<ch>[a-z0-9]+)")
     return re.compile(pattern.replace(r"\{suffix\}", r"(?:_(?P<page>\d+))?"))
 
 
 class App:
-    def __init__(self, corpus: Corpus) -> None:
+    def __init__(self, corpus: Corpus, page_bytes: int = 0) -> None:
         self.corpus = corpus
+        self.page_bytes = page_bytes
         self.cache: OrderedDict[str, Response] = OrderedDict()
         self.stats: Counter[str] = Counter({k: 0 for k in STAT_KINDS})
         self.faults: dict[str, Fault] = {}
@@ -224,6 +248,8 @@ class App:
         related = templates.links_for(self.corpus, site, near)
         hot = templates.links_for(self.corpus, site, self.corpus.by_site[si][-6:][::-1])
         html = templates.article_page(self.corpus, view, page, related, hot)
+        if self.page_bytes:
+            html = _padded(html, art.aid, self.page_bytes)
         return self._html(site, html, "article", max(art.ts, art.modified))
 
     def sitemap(self, site: Site, rest: str) -> Response | None:
@@ -240,6 +266,27 @@ class App:
         return self._xml(text, "application/xml", "sitemap")
 
     # -- control API ----------------------------------------------------------------------
+    def set_fault(self, method: str, body: bytes) -> Response:
+        """``POST /_control/fault``: {"path", "kind" and/or fields}, or {"path", "clear": true}."""
+        if method != "POST":
+            return error(405, "use POST", "control")
+        try:
+            data = json.loads(body.decode("utf-8")) if body.strip() else {}
+        except (UnicodeDecodeError, ValueError) as exc:
+            return error(400, f"bad JSON: {exc}", "control")
+        if not isinstance(data, dict) or not isinstance(data.get("path"), str):
+            return error(400, "a JSON object with a 'path' string is required", "control")
+        path = data["path"]
+        if data.get("clear"):
+            self.faults.pop(path, None)
+            return _json({"path": path, "fault": None})
+        try:
+            fault = make_fault(data)
+        except (TypeError, ValueError) as exc:
+            return error(400, str(exc), "control")
+        self.faults[path] = fault
+        return _json({"path": path, "fault": asdict(fault)})
+
     def control(self, method: str, path: str, body: bytes) -> Response:
         name = path[len("/_control/") :].rstrip("/")
         if name in ("manifest", "stats"):
@@ -248,6 +295,8 @@ class App:
             if name == "stats":
                 return _json(dict(self.stats))
             return _json(self.corpus.manifest())
+        if name == "fault":
+            return self.set_fault(method, body)
         if name not in ("publish", "edit"):
             return error(404, f"no control endpoint {name!r}", "control")
         if method != "POST":

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from kuaizhao.sampleweb.config import write_outlets
+from kuaizhao.sampleweb.faults import KINDS, make_fault
 from kuaizhao.sampleweb.server import run
 
 
@@ -23,6 +24,19 @@ def build_parser(prog: str = "python -m kuaizhao.sampleweb") -> argparse.Argumen
         metavar="DIR",
         help="write one outlet TOML per sample outlet into DIR and exit",
     )
+    parser.add_argument(
+        "--page-kb",
+        type=int,
+        default=0,
+        help="grow article pages to N-2N KB, like real ones (0: as generated, ~5 KB)",
+    )
+    parser.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="PATH=KIND",
+        help=f"make PATH misbehave; KIND is one of {', '.join(sorted(KINDS))} (repeatable)",
+    )
     return parser
 
 
@@ -35,5 +49,12 @@ def main(argv: list[str] | None = None) -> int:
         for path in write_outlets(args.write_outlets, f"http://{args.host}:{port}/"):
             print(path)
         return 0
-    run(args.host, args.port, args.articles, args.seed)
+    faults = {}
+    for spec in args.fault:
+        path, _, kind = spec.partition("=")
+        try:
+            faults[path] = make_fault({"kind": kind})
+        except ValueError as exc:
+            build_parser().error(f"--fault {spec}: {exc}")
+    run(args.host, args.port, args.articles, args.seed, faults, args.page_kb * 1000)
     return 0

@@ -15,7 +15,7 @@ from email.utils import formatdate, parsedate_to_datetime
 
 from kuaizhao.sampleweb.app import App, Response, error
 from kuaizhao.sampleweb.corpus import Corpus
-from kuaizhao.sampleweb.faults import apply_fault
+from kuaizhao.sampleweb.faults import Fault, apply_fault
 from kuaizhao.sampleweb.sites import SITES
 
 MAX_HEAD = 16 * 1024
@@ -191,13 +191,42 @@ class HttpProtocol(asyncio.Protocol):
             resp = error(500, f"internal error: {type(exc).__name__}", "bad_request")
             REASONS.setdefault(500, "Internal Server Error")
         fault = self.app.faults.get(req.target.split("?", 1)[0])
-        resp = apply_fault(resp, fault)
+        resp = apply_fault(resp, fault, req.target)
         if resp.delay > 0:
             self.waiting = True
             loop = asyncio.get_running_loop()
             loop.call_later(resp.delay, self._delayed, req, resp)
             return
         self._write(req, resp)
+
+    def _drip(self, rest: bytes, every: float, size: int, keep: bool) -> None:
+        """Send ``size`` bytes every ``every`` seconds (a "slow drip" response)."""
+        if self.transport is None or self.closing:
+            return
+        self.transport.write(rest[:size])
+        rest = rest[size:]
+        if rest:
+            asyncio.get_running_loop().call_later(every, self._drip, rest, every, size, keep)
+            return
+        self.waiting = False
+        if not keep:
+            self.closing = True
+            self.transport.close()
+        else:
+            self._process()
+
+    def _write_malformed(self, kind: str, body: bytes) -> None:
+        """A response no HTTP client can parse, then close."""
+        assert self.transport is not None
+        if kind == "status":
+            raw = b"HTTX/1.1 two hundred\r\nContent-Length: 2\r\n\r\nok"
+        elif kind == "headers":
+            raw = b"HTTP/1.1 200 OK\r\nContent-Type text/html\r\n\x00\x01 broken\r\n\r\n" + body
+        else:
+            raw = b"HTTP/1.1 200 OK\r\nContent-Length: many\r\n\r\n" + body
+        self.transport.write(raw)
+        self.closing = True
+        self.transport.close()
 
     def _delayed(self, req: Request, resp: Response) -> None:
         self.waiting = False
@@ -239,6 +268,14 @@ class HttpProtocol(asyncio.Protocol):
         elif resp.truncate is not None:
             body = body[: resp.truncate]
         head = ("\r\n".join(headers) + "\r\n\r\n").encode("latin-1")
+        if resp.malformed is not None:
+            self._write_malformed(resp.malformed, body)
+            return
+        if resp.drip > 0 and body:
+            self.transport.write(head)
+            self.waiting = True
+            self._drip(body, resp.drip, resp.drip_bytes, keep)
+            return
         self.transport.write(head + body)
         if not keep:
             self.closing = True
@@ -260,9 +297,9 @@ def _now() -> str:
 class SampleWeb:
     """The server object: ``start()`` in a background thread or ``serve()`` in a loop."""
 
-    def __init__(self, articles: int = 360, seed: int = 1) -> None:
+    def __init__(self, articles: int = 360, seed: int = 1, page_bytes: int = 0) -> None:
         self.corpus = Corpus(articles, seed)
-        self.app = App(self.corpus)
+        self.app = App(self.corpus, page_bytes)
         self.host = "127.0.0.1"
         self.port = 0
         self._server: asyncio.base_events.Server | None = None
@@ -340,9 +377,17 @@ class SampleWeb:
         return self
 
 
-def run(host: str = "127.0.0.1", port: int = 8001, articles: int = 360, seed: int = 1) -> None:
+def run(
+    host: str = "127.0.0.1",
+    port: int = 8001,
+    articles: int = 360,
+    seed: int = 1,
+    faults: dict[str, Fault] | None = None,
+    page_bytes: int = 0,
+) -> None:
     """Build the corpus, bind, announce the outlets on stdout and serve until SIGINT/SIGTERM."""
-    web = SampleWeb(articles, seed)
+    web = SampleWeb(articles, seed, page_bytes)
+    web.app.faults.update(faults or {})
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(web.serve(host, port, announce=True))
     sys.stdout.flush()

@@ -138,5 +138,9 @@ def test_crawl_settings_per_outlet_slots(tmp_path: Path) -> None:
     assert (settings["DOWNLOAD_MAXSIZE"], settings["DOWNLOAD_TIMEOUT"]) == (1234, 7)
     assert settings["CLOSESPIDER_PAGECOUNT"] == 10
     middlewares = settings["DOWNLOADER_MIDDLEWARES"]
-    guard, recorder = sorted(middlewares.values())
+    guard = middlewares["kuaizhao.crawler.middlewares.AddressGuardMiddleware"]
+    recorder = middlewares["kuaizhao.crawler.middlewares.WarcRecorderMiddleware"]
     assert guard < 100 < 590 < recorder  # before robots.txt; after decompression is undone
+    assert middlewares["scrapy.downloadermiddlewares.retry.RetryMiddleware"] is None
+    assert settings["CONCURRENT_REQUESTS_PER_DOMAIN"] == 2
+    assert settings["AUTOTHROTTLE_ENABLED"] is True

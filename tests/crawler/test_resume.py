@@ -1,0 +1,166 @@
+"""Crawl state across runs: kill -9 and resume, re-checks of edited and unchanged articles."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kuaizhao.crawler.recover import recover_open_files
+from kuaizhao.sampleweb.config import write_outlets
+from kuaizhao.sampleweb.server import SampleWeb
+from kuaizhao.warc import WarcCapture, WarcWriter, iter_captures, list_warc_files
+from tests.crawler.test_crawl import ROOT, UA, run_crawler
+
+pytestmark = pytest.mark.e2e
+
+
+def control(web: SampleWeb, name: str, data: dict[str, Any]) -> Any:
+    request = urllib.request.Request(
+        web.url + f"_control/{name}", data=json.dumps(data).encode(), method="POST"
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.load(response)
+
+
+def manifest(web: SampleWeb) -> list[dict[str, Any]]:
+    with urllib.request.urlopen(web.url + "_control/manifest", timeout=30) as response:
+        return list(json.load(response)["articles"])
+
+
+def captures(warc_dir: Path) -> list[WarcCapture]:
+    return [c for p in list_warc_files(warc_dir) for c in iter_captures(p)]
+
+
+def slow_outlets(directory: Path, web: SampleWeb, delay: float) -> Path:
+    """The sample outlets, one request at a time with ``delay`` between them."""
+    for path in write_outlets(directory, web.url):
+        text = Path(path).read_text(encoding="utf-8")
+        text = text.replace("concurrency = 4", "concurrency = 1")
+        Path(path).write_text(text.replace("delay = 0.0", f"delay = {delay}"), encoding="utf-8")
+    return directory
+
+
+@pytest.fixture
+def web() -> Iterator[SampleWeb]:
+    server = SampleWeb(articles=24, seed=11).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def test_kill_9_then_resume_fetches_no_completed_capture_again(tmp_path: Path) -> None:
+    web = SampleWeb(articles=40, seed=5).start()
+    try:
+        outlets = slow_outlets(tmp_path / "outlets", web, 0.01)
+        warc = tmp_path / "warc"
+        command = [sys.executable, "-m", "kuaizhao.crawler", "--outlets", str(outlets)]
+        command += ["--warc-dir", str(warc), "--user-agent", UA, "--state-dir", str(tmp_path)]
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
+        deadline = time.monotonic() + 120
+        while web.app.stats["article"] < 25 and time.monotonic() < deadline:
+            assert process.poll() is None, "the crawl ended before it could be killed"
+            time.sleep(0.005)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        assert list(warc.glob("*.open")), "a killed crawler leaves its WARC file open"
+
+        stats = run_crawler(outlets, warc, "--state-dir", str(tmp_path))
+        articles = manifest(web)
+    finally:
+        web.stop()
+    assert stats["recovered"]
+    assert stats["already_captured"] > 0
+    assert not list(warc.glob("*.open"))
+    wanted = {page for a in articles for page in a["pages"]}
+    wanted |= {image["src"] for a in articles for image in a["images"]}
+    fetched = Counter(c.url for c in captures(warc) if c.url in wanted)
+    assert set(fetched) == wanted  # nothing lost
+    twice = [
+        (c.url, c.warc_file, c.captured_at) for c in captures(warc) if fetched.get(c.url, 0) > 1
+    ]
+    assert twice == []  # nothing fetched twice
+
+
+def test_an_edited_article_is_captured_again_an_unchanged_one_is_not(
+    tmp_path: Path, web: SampleWeb
+) -> None:
+    outlets = tmp_path / "outlets"
+    write_outlets(outlets, web.url)
+    warc = tmp_path / "warc"
+    args = ("--state-dir", str(tmp_path), "--recheck-after", "0")
+    run_crawler(outlets, warc, *args)
+    edited, unchanged = manifest(web)[3], manifest(web)[4]
+    control(web, "edit", {"id": edited["id"], "text": "更正：本文第二段数字有误，已修改。"})
+    second = run_crawler(outlets, warc, *args)
+
+    def history(url: str) -> list[tuple[str, int]]:
+        return [(c.record_type, c.status) for c in captures(warc) if c.url == url]
+
+    versions = [c for c in captures(warc) if c.url == edited["url"] and c.status == 200]
+    assert [c.record_type for c in versions] == ["response", "response"]
+    assert versions[0].payload_digest != versions[1].payload_digest
+    assert "更正" in versions[1].payload.decode("utf-8", "replace")
+    assert history(unchanged["url"]) == [("response", 200), ("response", 304)]
+    assert second["not_modified"] > 0
+
+
+def test_an_unchanged_article_without_validators_becomes_a_revisit(
+    tmp_path: Path, web: SampleWeb
+) -> None:
+    article = manifest(web)[2]
+    path = "/" + article["url"].split("/", 3)[3]
+    control(web, "fault", {"path": path, "kind": "no_validators"})
+    outlets = tmp_path / "outlets"
+    write_outlets(outlets, web.url)
+    warc = tmp_path / "warc"
+    args = ("--state-dir", str(tmp_path), "--recheck-after", "0")
+    run_crawler(outlets, warc, *args)
+    second = run_crawler(outlets, warc, *args)  # a new process: digests come from the state
+    records = [c for c in captures(warc) if c.url == article["url"]]
+    assert [(c.record_type, c.status) for c in records] == [("response", 200), ("revisit", 200)]
+    assert records[1].refers_to_uri == article["url"]
+    assert records[1].payload_digest == records[0].payload_digest
+    assert second["revisits"] >= 1
+
+
+def test_recovery_keeps_complete_captures_and_cuts_a_torn_tail(tmp_path: Path) -> None:
+    with WarcWriter(tmp_path / "w") as writer:
+        for n in range(3):
+            writer.write_capture(
+                url=f"http://example.org/{n}.html", method="GET", request_headers=[],
+                status=200, reason="OK", response_headers=[("Content-Type", "text/html")],
+                body=f"<p>{n}</p>".encode(), captured_at=datetime.now(UTC),
+            )  # fmt: skip
+    (closed,) = writer.closed_files
+    crashed = tmp_path / (closed.name.replace(f"-{os.getpid()}-", "-999999999-") + ".open")
+    crashed.write_bytes(closed.read_bytes() + b"\x1f\x8b\x08\x00torn")
+    recovered = recover_open_files(tmp_path)
+    assert len(recovered) == 1 and recovered[0].cut == 8
+    assert [c.url for c in iter_captures(recovered[0].path)] == [
+        f"http://example.org/{n}.html" for n in range(3)
+    ]
+    assert not list(tmp_path.glob("*.open"))
+
+
+def test_a_file_of_a_running_writer_is_left_alone(tmp_path: Path) -> None:
+    with WarcWriter(tmp_path) as writer:
+        writer.write_capture(
+            url="http://example.org/", method="GET", request_headers=[], status=200,
+            reason="OK", response_headers=[], body=b"x", captured_at=datetime.now(UTC),
+        )  # fmt: skip
+        assert recover_open_files(tmp_path) == []
+        assert writer.current_file is not None and writer.current_file.exists()
