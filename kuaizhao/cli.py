@@ -200,6 +200,26 @@ def cmd_extract(args: argparse.Namespace) -> int:
     return extract_main(args.rest)
 
 
+def archive_command(name: str) -> Handler:
+    """A top-level alias of one of the archive's management commands (export, verify, cdxj)."""
+
+    def handler(args: argparse.Namespace) -> int:
+        _django()
+        from django.core.management import execute_from_command_line
+
+        execute_from_command_line([f"kuaizhao {name}", name, *args.rest])
+        return 0
+
+    return handler
+
+
+ARCHIVE_COMMANDS = {
+    "export": "copy the archive out: --warc DIR (records byte for byte) or --jsonl FILE",
+    "verify": "re-read every WARC record, check its digests and the catalogue's pointers",
+    "cdxj": "write the CDXJ index of every capture",
+}
+
+
 def cmd_config(args: argparse.Namespace) -> int:
     for name, value in conf.dump():
         print(f"{name}={value}")
@@ -291,6 +311,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--articles", type=int, default=360)
     p = add("sampleweb", cmd_sampleweb, "run the local sample web of news outlets")
     p.add_argument("rest", nargs=argparse.REMAINDER)
+    p = add("extract", cmd_extract, "extract articles from saved pages: FILE... [--url U] --json")
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    for name, help in ARCHIVE_COMMANDS.items():
+        p = add(name, archive_command(name), help)
+        p.add_argument("rest", nargs=argparse.REMAINDER)
     p = add("outlets", cmd_outlets, "work with outlet configs: `kuaizhao outlets check`")
     p.add_argument("action", choices=["check"], help="check: validate every config")
     p.add_argument("--outlets", help="outlet config directory (default $KUAIZHAO_OUTLETS)")
@@ -306,7 +331,9 @@ PASSTHROUGH: dict[str, Handler] = {
     "sampleweb": cmd_sampleweb,
     "extract": cmd_extract,
     "manage": cmd_manage,
+    **{name: archive_command(name) for name in ARCHIVE_COMMANDS},
 }
+"""Commands whose own parser reads the rest of the command line."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:

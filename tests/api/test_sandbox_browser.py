@@ -13,13 +13,22 @@ import pytest
 from kuaizhao.archive.ingest import ingest
 from kuaizhao.lib.outlets import Outlet
 from kuaizhao.warc.writer import WarcWriter
+from tests.conftest import require_service
 from tests.factories import write_page
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = [
-    pytest.mark.skipif(CHROMIUM is None, reason="no Chromium installed"),
-    pytest.mark.django_db(transaction=True),
-]
+FLAGS = (
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+)  # fmt: skip
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def chromium() -> None:
+    if CHROMIUM is None:
+        require_service("Chromium", "no chromium on PATH (Debian: apt-get install chromium)")
+
 
 URL = "http://news.test.example/gn/2024/0301/c777.html"
 PAGE = """<!doctype html><html><head><title>原标题</title>
@@ -34,7 +43,7 @@ def dump_dom(url: str, tmp_path: Path) -> str:
     assert CHROMIUM is not None
     result = subprocess.run(
         [
-            CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+            CHROMIUM, *FLAGS,
             f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=2000",
             "--dump-dom", url,
         ],
