@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import time
 from datetime import UTC, datetime
 from http import HTTPStatus
@@ -144,6 +146,12 @@ class AddressGuardMiddleware:
         raise IgnoreRequest(f"refused: {host} resolves to non-public address {address}")
 
 
+def crawl_id() -> str:
+    """Names this crawler process's run in every record it writes: start time, host, pid."""
+    started = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return f"{started}-{socket.gethostname()}-{os.getpid()}"
+
+
 class WarcRecorderMiddleware:
     """Writes every response, exactly as downloaded, to the WARC files.
 
@@ -159,6 +167,7 @@ class WarcRecorderMiddleware:
         self.max_size = crawler.settings.getint(WARC_MAX_SIZE_SETTING, 1_000_000_000)
         self.max_age = crawler.settings.getfloat(WARC_MAX_AGE_SETTING, 0.0)
         self.info = {
+            "crawl": crawl_id(),
             "http-header-user-agent": str(crawler.settings.get("USER_AGENT", "")),
             "robots": "obey" if crawler.settings.getbool("ROBOTSTXT_OBEY") else "ignore",
         }

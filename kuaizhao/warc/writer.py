@@ -280,6 +280,8 @@ class WarcWriter:
             )
 
         fields = [("outlet", outlet)] if outlet else []
+        if "crawl" in self._info:
+            fields.append(("crawl", self._info["crawl"]))
         fields.append(("software", SOFTWARE))
         block = warc_fields(fields)
         metadata = warc.create_warc_record(

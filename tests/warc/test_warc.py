@@ -430,3 +430,19 @@ def test_failed_write_leaves_no_partial_record(tmp_path: Path) -> None:
     assert again.record_type == "response"  # the failed capture is not a revisit target
     urls = [c.url for c in read_all(tmp_path)]
     assert urls == [f"http://example.cn/{n}.html" for n in (1, 3, 2)]
+
+
+def test_metadata_records_name_the_outlet_crawl_and_software(tmp_path: Path) -> None:
+    with WarcWriter(tmp_path, info={"crawl": "20240506T070809Z-host-42"}) as writer:
+        capture(writer)
+    (path,) = list_warc_files(tmp_path)
+    with path.open("rb") as fh:
+        blocks = [
+            r.content_stream().read().decode()
+            for r in ArchiveIterator(fh)
+            if r.rec_type == "metadata"
+        ]
+    (block,) = blocks
+    assert "outlet: huaxia" in block
+    assert "crawl: 20240506T070809Z-host-42" in block
+    assert "software: kuaizhao/" in block
