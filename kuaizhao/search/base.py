@@ -27,6 +27,9 @@ class Page:
     page: int
     per_page: int
     terms: tuple[str, ...] = field(default=())
+    exact: bool = True
+    """False when ``total`` is an estimate: more articles match than were ranked (see
+    ``kuaizhao.search.engine.CANDIDATES``), and the count is extrapolated from the newest."""
 
     @property
     def pages(self) -> int:

@@ -7,18 +7,22 @@ the first hit, ``...`` where the text was cut, preferring to start after a sente
 
 from __future__ import annotations
 
+from kuaizhao.search.fold import fold, fold_chars
+
 _SENTENCE_ENDS = "。！？；!?;\n"
 ELLIPSIS = "..."
 
 
 def first_hit(text: str, terms: list[str] | tuple[str, ...]) -> tuple[int, int]:
-    """(start, end) of the earliest occurrence of any term (case-insensitive), or (-1, -1)."""
-    lowered = text.lower()
+    """(start, end) of the earliest occurrence of any term, or (-1, -1). Both sides are
+    folded (kuaizhao.search.fold), which keeps offsets, so 國際 finds 国际 here too."""
+    folded = fold_chars(text)
     best = (-1, -1)
     for term in terms:
-        pos = lowered.find(term.lower())
+        needle = fold(term)
+        pos = folded.find(needle) if needle else -1
         if pos >= 0 and (best[0] < 0 or pos < best[0]):
-            best = (pos, pos + len(term))
+            best = (pos, pos + len(needle))
     return best
 
 

@@ -1,0 +1,477 @@
+"""Search at scale: index build rate, index size, latency and recall, SQLite and PostgreSQL
+side by side on one generated corpus of Chinese news-like articles.
+
+Usage: .venv/bin/python benchmarks/search.py [--docs 1000000] [--backends sqlite,postgresql]
+       [--queries 40] [--dir var/bench-search] [--pg "host=127.0.0.1 user=postgres"]
+
+The corpus is generated with a fixed seed: each article is a sample-web story (topic names
+like 山西中部城市群, places, people, figures) followed by paragraphs of words drawn from
+jieba's dictionary by frequency (so word frequencies look like real text); 15% of articles
+are syndicated copies of a recent one from another outlet. Publish times grow with the id.
+
+Each query kind is timed end to end through the backend's ``search()`` (top 10 with
+snippets); latency is the median and 95th percentile over ``--queries`` different queries,
+each run once after one warm-up pass. Recall compares the hits with a brute-force scan of the
+folded text over the newest articles (a date filter keeps the brute force affordable).
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import random
+import sqlite3
+import statistics
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import jieba
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from kuaizhao.sampleweb.text import CATEGORIES, make_story
+from kuaizhao.search import engine
+from kuaizhao.search.document import SHANGHAI, Doc, clean
+from kuaizhao.search.query import Query, parse
+from kuaizhao.search.related import key_phrases
+from kuaizhao.search.schema import drop_sql, schema_sql
+from kuaizhao.search.sqlite import SqliteSearch
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results" / "search.json"
+SEED = 20241128
+START = datetime(2020, 1, 1, tzinfo=UTC)
+SPAN = timedelta(days=6 * 365)
+OUTLETS = ("华夏日报网", "江北新闻网", "南风网", "西北日报", "岚山新闻网", "快讯网", "东海晨报")
+COPY_SHARE = 0.15
+FILLER_WORDS = (90, 200)
+VOCABULARY = 60_000
+BATCH = 2000
+INSIDE_WORDS = ("山西", "城市", "农业", "经济", "合作", "交通", "生态", "项目")
+
+
+# -- the corpus ------------------------------------------------------------------------------
+
+
+class Vocabulary:
+    def __init__(self) -> None:
+        path = Path(jieba.__file__).parent / "dict.txt"
+        rows = []
+        for line in path.read_text(encoding="utf-8").splitlines():
+            word, freq, *_ = line.split(" ")
+            rows.append((int(freq), word))
+        rows.sort(reverse=True)
+        rows = rows[:VOCABULARY]
+        self.words = [w for _, w in rows]
+        self.cum = list(itertools.accumulate(f for f, _ in rows))
+
+    def sentence(self, rng: random.Random) -> str:
+        count = rng.randint(6, 16)
+        picks = rng.choices(self.words, cum_weights=self.cum, k=count)
+        return "".join(picks) + rng.choice("，，。。。；")
+
+
+@dataclass(frozen=True)
+class Article:
+    doc: Doc
+    story: int  # id of the original
+
+
+class Generator:
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.vocabulary = Vocabulary()
+
+    def published(self, i: int) -> datetime:
+        return (
+            START + SPAN * (i / self.total) + timedelta(seconds=random.Random(i).randint(0, 3600))
+        )
+
+    def original_of(self, i: int) -> int:
+        rng = random.Random(SEED * 7 + i)
+        if i > 10 and rng.random() < COPY_SHARE:
+            return i - rng.randint(1, min(10, i - 1))
+        return i
+
+    def article(self, i: int) -> Article:
+        origin = self.original_of(i)
+        rng = random.Random(SEED + origin)
+        cat = rng.randrange(len(CATEGORIES))
+        when = self.published(origin)
+        story = make_story(SEED, origin, cat, when.month, when.day)
+        body = [b.text for b in story.blocks]
+        for _ in range(rng.randint(1, 3)):
+            words = rng.randint(*FILLER_WORDS) // 10
+            body.insert(
+                rng.randint(1, len(body)),
+                "".join(self.vocabulary.sentence(rng) for _ in range(words)),
+            )
+        outlet = OUTLETS[(origin + (i != origin) * (1 + i % 5)) % len(OUTLETS)]
+        doc = Doc(i, story.title, "\n".join(body), self.published(i), CATEGORIES[cat], outlet)
+        return Article(doc, origin)
+
+    def batches(self, size: int = BATCH) -> Iterator[list[Article]]:
+        for start in range(1, self.total + 1, size):
+            yield [self.article(i) for i in range(start, min(self.total + 1, start + size))]
+
+
+# -- backends --------------------------------------------------------------------------------
+
+
+class SqliteRun:
+    name = "sqlite"
+
+    def __init__(self, directory: Path, docs: int, reuse: bool = False) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        self.path = directory / f"search-{docs}.sqlite3"
+        self.built = Path(f"{self.path}.build.json")
+        self.reused = reuse and self.built.exists()
+        if self.reused:
+            self.conn = sqlite3.connect(self.path)
+            self.backend = SqliteSearch(self.conn)
+            return
+        for suffix in ("", "-wal", "-shm", ".build.json"):
+            Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+        self.conn = sqlite3.connect(self.path)
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA synchronous=NORMAL")
+        self.conn.execute("PRAGMA cache_size=-262144")
+        self.conn.execute(
+            "CREATE TABLE archive_article (id INTEGER PRIMARY KEY, title TEXT, body_text TEXT)"
+        )
+        for sql in schema_sql("sqlite"):
+            self.conn.execute(sql)
+        self.backend = SqliteSearch(self.conn)
+
+    def store(self, rows: list[tuple[int, str, str]]) -> None:
+        self.conn.executemany("INSERT INTO archive_article VALUES (?, ?, ?)", rows)
+        self.conn.commit()
+
+    def index(self, docs: list[Doc]) -> None:
+        self.backend.index(docs)
+        self.conn.commit()
+
+    def finish(self) -> None:
+        self.backend.optimize()
+        self.conn.commit()
+        self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def sizes(self) -> dict[str, int]:
+        page = self.conn.execute("PRAGMA page_size").fetchone()[0]
+        try:
+            rows = self.conn.execute(
+                "SELECT name, sum(pgsize) FROM dbstat GROUP BY name"
+            ).fetchall()
+        except sqlite3.OperationalError:
+            total = self.conn.execute("PRAGMA page_count").fetchone()[0] * page
+            return {"total": total}
+        by = dict(rows)
+        index = sum(v for k, v in by.items() if k.startswith("search_"))
+        return {"index": index, "total": sum(by.values())}
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+class PostgresRun:
+    name = "postgresql"
+
+    def __init__(self, dsn: str) -> None:
+        import psycopg
+
+        from kuaizhao.search.postgres import PostgresSearch
+
+        self.dsn = dsn
+        self.db = f"kuaizhao_bench_{uuid.uuid4().hex[:8]}"
+        self.admin = psycopg.connect(f"{dsn} dbname=postgres", autocommit=True)
+        self.admin.execute(f'CREATE DATABASE "{self.db}"')
+        self.conn = psycopg.connect(f"{dsn} dbname={self.db}", autocommit=True)
+        self.conn.execute("SET work_mem = '64MB'")
+        self.conn.execute(
+            "CREATE TABLE archive_article (id bigint PRIMARY KEY, title text, body_text text)"
+        )
+        for sql in schema_sql("postgresql"):
+            self.conn.execute(sql)
+        self.backend = PostgresSearch(self.conn)
+
+    def store(self, rows: list[tuple[int, str, str]]) -> None:
+        with self.conn.cursor() as cur, cur.copy("COPY archive_article FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+
+    def index(self, docs: list[Doc]) -> None:
+        with self.conn.transaction():
+            self.backend.index(docs)
+
+    def finish(self) -> None:
+        self.conn.execute("VACUUM ANALYZE search_doc")
+
+    def sizes(self) -> dict[str, int]:
+        row = self.conn.execute(
+            "SELECT pg_total_relation_size('search_doc'), pg_database_size(current_database())"
+        ).fetchone()
+        return {"index": row[0], "total": row[1]}
+
+    def close(self) -> None:
+        for sql in drop_sql("postgresql"):
+            self.conn.execute(sql)
+        self.conn.close()
+        self.admin.execute(f'DROP DATABASE IF EXISTS "{self.db}" WITH (FORCE)')
+        self.admin.close()
+
+
+# -- queries ---------------------------------------------------------------------------------
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+@dataclass
+class Workload:
+    kinds: dict[str, list[tuple[Query, tuple[int, ...]]]]
+    recall_needles: list[str]
+    recall_after: str
+    recall_docs: list[Doc]
+
+
+def workload(gen: Generator, count: int) -> Workload:
+    rng = random.Random(SEED)
+    sample = [gen.article(rng.randint(1, gen.total)) for _ in range(min(2000, gen.total))]
+    texts = [clean(a.doc.title) + "\n" + clean(a.doc.body) for a in sample]
+    df: dict[str, int] = {}
+    for text in texts:
+        for word in set(jieba.lcut(text)):
+            if len(word) >= 2:
+                df[word] = df.get(word, 0) + 1
+    n = len(texts)
+    common = sorted(w for w, c in df.items() if 0.05 * n <= c <= 0.15 * n)
+    medium = sorted(w for w, c in df.items() if 0.01 * n <= c <= 0.05 * n)
+    kinds: dict[str, list[tuple[Query, tuple[int, ...]]]] = {
+        "rare phrase": [],
+        "common word": [],
+        "2-char inside words": [],
+        "two-term AND": [],
+        "filtered": [],
+        "related": [],
+    }
+    for _ in range(count):
+        doc = rng.choice(sample).doc
+        start = rng.randrange(max(1, len(doc.body) - 8))
+        phrase = doc.body[start : start + 8].replace("\n", "")
+        kinds["rare phrase"].append((parse(f'"{phrase}"'), ()))
+        kinds["common word"].append((parse(rng.choice(common)), ()))
+        kinds["2-char inside words"].append((parse(rng.choice(INSIDE_WORDS)), ()))
+        kinds["two-term AND"].append((parse(f"{rng.choice(medium)} {rng.choice(medium)}"), ()))
+        year = rng.choice((2022, 2023, 2024))
+        cat = rng.choice(CATEGORIES)
+        kinds["filtered"].append(
+            (parse(f"{rng.choice(common)} category:{cat} after:{year}-01-01"), ())
+        )
+        article = rng.choice(sample)
+        phrases = key_phrases(article.doc.title, article.doc.body)
+        copies = tuple(
+            i
+            for i in range(max(1, article.doc.id - 12), min(gen.total, article.doc.id + 12) + 1)
+            if gen.original_of(i) == article.story
+        )
+        for phrase in phrases[:1]:
+            kinds["related"].append((parse(f'"{phrase}"'), copies or (article.doc.id,)))
+    recent = max(1, gen.total - max(2000, gen.total // 50))
+    recall_docs = [gen.article(i).doc for i in range(recent, gen.total + 1)]
+    after = (gen.published(recent) + timedelta(days=1)).astimezone(SHANGHAI).date().isoformat()
+    recall_docs = [
+        d
+        for d in recall_docs
+        if d.published_at and d.published_at.astimezone(SHANGHAI).date().isoformat() >= after
+    ]
+    needles = []
+    for _ in range(count):
+        doc = rng.choice(recall_docs)
+        text = rng.choice([doc.title, doc.body])
+        length = rng.randint(1, 12)
+        start = rng.randrange(max(1, len(text) - length))
+        needle = text[start : start + length]
+        if clean(needle) and '"' not in needle and not any(c.isspace() for c in needle):
+            needles.append(needle)
+    return Workload(kinds, needles, after, recall_docs)
+
+
+def measure(backend: Any, load: Workload) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for kind, queries in load.kinds.items():
+        for query, exclude in queries[:3]:  # warm-up
+            backend.search(query, exclude_ids=exclude, per_page=10)
+        times, totals = [], []
+        for query, exclude in queries:
+            t = time.perf_counter()
+            page = backend.search(query, exclude_ids=exclude, per_page=10)
+            times.append((time.perf_counter() - t) * 1000)
+            totals.append(page.total)
+        out[kind] = {
+            "p50_ms": round(statistics.median(times), 1),
+            "p95_ms": round(percentile(times, 0.95), 1),
+            "median_matches": int(statistics.median(totals)) if totals else 0,
+        }
+    found = expected = 0
+    for needle in load.recall_needles:
+        folded = clean(needle)
+        brute = sorted(
+            (d.id for d in load.recall_docs if folded in clean(d.title) or folded in clean(d.body)),
+            reverse=True,
+        )
+        query = parse(f'"{needle}" after:{load.recall_after}')
+        hits: list[int] = []
+        for page_no in range(1, 11):
+            page = backend.search(query, per_page=100, page=page_no, order="time")
+            hits.extend(h.article_id for h in page.hits)
+            if len(page.hits) < 100:
+                break
+        want = brute[: engine.CANDIDATES]
+        expected += len(want)
+        found += len(set(want) & set(hits))
+    out["recall"] = {
+        "needles": len(load.recall_needles),
+        "expected_hits": expected,
+        "recall": round(found / expected, 4) if expected else 1.0,
+    }
+    return out
+
+
+def run(backend_run: Any, gen: Generator, load: Workload) -> dict[str, Any]:
+    if getattr(backend_run, "reused", False):
+        # The same index, built by an earlier run: measure the queries again.
+        result = json.loads(backend_run.built.read_text())
+        result.update(measure(backend_run.backend, load))
+        backend_run.close()
+        return result
+    stored = indexed = 0.0
+    chars = 0
+    for batch in gen.batches():
+        t = time.perf_counter()
+        backend_run.store([(a.doc.id, a.doc.title, a.doc.body) for a in batch])
+        stored += time.perf_counter() - t
+        chars += sum(len(a.doc.title) + len(a.doc.body) for a in batch)
+        t = time.perf_counter()
+        backend_run.index([a.doc for a in batch])
+        indexed += time.perf_counter() - t
+        done = batch[-1].doc.id
+        if done % 50_000 < BATCH:
+            print(f"  {backend_run.name}: {done} indexed, {done / indexed:.0f}/s", flush=True)
+    t = time.perf_counter()
+    backend_run.finish()
+    finish = time.perf_counter() - t
+    sizes = backend_run.sizes()
+    result = {
+        "docs": gen.total,
+        "text_chars": chars,
+        "index_docs_per_s": round(gen.total / (indexed + finish)),
+        "optimize_s": round(finish, 1),
+        "sizes_bytes": sizes,
+    }
+    if isinstance(backend_run, SqliteRun):
+        backend_run.built.write_text(json.dumps(result))
+    result.update(measure(backend_run.backend, load))
+    backend_run.close()
+    return result
+
+
+def table(results: dict[str, dict[str, Any]]) -> str:
+    names = list(results)
+    kinds = [
+        "rare phrase",
+        "common word",
+        "2-char inside words",
+        "two-term AND",
+        "filtered",
+        "related",
+    ]
+    lines = ["| measure | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+
+    def row(label: str, get: Callable[[dict[str, Any]], str]) -> None:
+        lines.append(f"| {label} | " + " | ".join(get(results[n]) for n in names) + " |")
+
+    row("docs", lambda r: f"{r['docs']:,}")
+    row("index build (docs/s)", lambda r: f"{r['index_docs_per_s']:,}")
+    row(
+        "index size / text (UTF-8)",
+        lambda r: f"{r['sizes_bytes'].get('index', 0) / r['text_bytes']:.2f}×",
+    )
+    for kind in kinds:
+        row(
+            f"{kind} p50 / p95 ms (median matches)",
+            lambda r, k=kind: f"{r[k]['p50_ms']} / {r[k]['p95_ms']} ({r[k]['median_matches']:,})",
+        )
+    row(
+        "recall vs brute force",
+        lambda r: "{recall} ({expected_hits} hits, {needles} needles)".format(**r["recall"]),
+    )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--docs", type=int, default=1_000_000)
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--queries", type=int, default=40)
+    parser.add_argument("--dir", type=Path, default=Path("var/bench-search"))
+    parser.add_argument(
+        "--pg", default=os.environ.get("KUAIZHAO_BENCH_PG", "host=127.0.0.1 user=postgres")
+    )
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument(
+        "--reuse", action="store_true", help="query an SQLite index an earlier run left in --dir"
+    )
+    args = parser.parse_args()
+    gen = Generator(args.docs)
+    t = time.perf_counter()
+    load = workload(gen, args.queries)
+    print(f"workload ready in {time.perf_counter() - t:.0f}s; load average {os.getloadavg()}")
+    results: dict[str, dict[str, Any]] = {}
+    for name in args.backends.split(","):
+        backend_run = (
+            SqliteRun(args.dir, args.docs, args.reuse) if name == "sqlite" else PostgresRun(args.pg)
+        )
+        t = time.perf_counter()
+        results[name] = run(backend_run, gen, load)
+        results[name]["wall_s"] = round(time.perf_counter() - t)
+        results[name]["load_average"] = os.getloadavg()
+        print(json.dumps(results[name], ensure_ascii=False), flush=True)
+    sample = [gen.article(i).doc for i in range(1, min(gen.total, 2000) + 1)]
+    avg_bytes = statistics.mean(len((d.title + d.body).encode()) for d in sample)
+    for r in results.values():
+        r["text_bytes"] = round(avg_bytes * r["docs"])
+    print(table(results))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(
+        json.dumps(
+            {
+                "corpus": {
+                    "docs": args.docs,
+                    "seed": SEED,
+                    "avg_chars": round(statistics.mean(len(d.title + d.body) for d in sample)),
+                    "avg_utf8_bytes": round(avg_bytes),
+                },
+                "candidates": engine.CANDIDATES,
+                "cpus": os.cpu_count(),
+                "results": results,
+            },
+            ensure_ascii=False,
+            indent=2,
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+
+
+if __name__ == "__main__":
+    main()

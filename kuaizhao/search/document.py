@@ -1,0 +1,93 @@
+"""What the index holds for one article, computed in Python at ingest so both backends index
+exactly the same folded text.
+
+The SQLite index is one FTS5 table whose columns hold *token streams* made here:
+
+- ``title``/``body``: every overlapping pair of characters of the folded text (``山西中部`` ->
+  ``山西 西中 中部 部␃``). A term of two or more characters is the phrase of its pairs, and a
+  phrase of overlapping pairs at consecutive positions is exactly a substring; a one-character
+  term is a prefix query on the pairs (the end marker gives the last character a pair too).
+  Punctuation and spaces are characters like any other, so a phrase never matches across
+  ``。`` unless the query has it: the "phrase trap" cannot happen.
+- ``words``: the jieba words of the folded title and body, with every character kept (the
+  punctuation is a token, the title/body seam is a token), only for ranking: a term that is a
+  whole word scores above one found inside a longer word. A run of whole words is itself a
+  substring, so this column never finds an article the pairs would not.
+"""
+
+from __future__ import annotations
+
+import time as _time
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import rjieba
+
+from kuaizhao.search.fold import fold
+
+SPACE = "\ue000"
+"""Stands for a space inside a token (a space separates tokens)."""
+END = "\ue001"
+"""Pairs the last character of a text with something, so it begins a pair like the others."""
+SEAM = "\ue002"
+"""The word between title and body in the words stream: no phrase crosses it."""
+PRIVATE = str.maketrans({SPACE: " ", END: " ", SEAM: " "})
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+@dataclass(frozen=True)
+class Doc:
+    """One article as the search index sees it (the catalogue row's id and fields)."""
+
+    id: int
+    title: str
+    body: str
+    published_at: datetime | None = None
+    category: str = ""
+    source: str = ""
+
+
+def clean(text: str) -> str:
+    """Folded text without the private characters the token streams use."""
+    return fold(text.translate(PRIVATE))
+
+
+def pairs(folded: str) -> list[str]:
+    """Overlapping character pairs of already folded text, spaces encoded."""
+    text = folded.replace(" ", SPACE) + END
+    return [text[i : i + 2] for i in range(len(text) - 1)]
+
+
+def pair_stream(folded: str) -> str:
+    return " ".join(pairs(folded))
+
+
+def words(folded: str) -> list[str]:
+    """jieba words of folded text; every character lands in some word, spaces included."""
+    return [w.replace(" ", SPACE) for w in rjieba.cut(folded) if w]
+
+
+def word_stream(title: str, body: str) -> str:
+    return " ".join([*words(title), SEAM, *words(body)])
+
+
+def epoch(moment: datetime | None) -> int | None:
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp())
+
+
+def day_start(day: date) -> int:
+    """Midnight of ``day`` in Asia/Shanghai (the archive's calendar), as epoch seconds."""
+    return int(datetime.combine(day, time(), SHANGHAI).timestamp())
+
+
+def day_end(day: date) -> int:
+    return day_start(day + timedelta(days=1))
+
+
+def now() -> int:
+    return int(_time.time())

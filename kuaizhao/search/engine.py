@@ -1,0 +1,111 @@
+"""What both backends share: folding the query, ranking candidates, paging, hits.
+
+A backend finds *candidates*: the matching articles, newest first (by id, which grows with
+capture time), at most ``limit`` of them, each with a text score from its own index. Ranking
+happens here, the same way for both: text score plus a linear recency term, or publish time
+for ``order="time"``. When more articles match than ``CANDIDATES`` (a common word), the newest
+``CANDIDATES`` matches are ranked and the total is estimated from how densely they occur:
+a reader of a news archive wants the best of the recent coverage, and the cost of a query
+stays bounded however common its words are. Below that, ranking and totals are exact.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from kuaizhao.search.base import Hit, Order, Page
+from kuaizhao.search.document import clean
+from kuaizhao.search.query import Query
+from kuaizhao.search.snippets import snippet
+
+CANDIDATES = 1000
+"""At most this many matches (the newest) are ranked; see the module docstring."""
+RECENCY_PER_YEAR = 1.0
+"""Score lost per year of age: a title hit (about 10) outweighs a decade, a body hit a year."""
+SECONDS_PER_YEAR = 365.25 * 86400
+MAX_PAGE = 1000
+
+
+@dataclass(frozen=True)
+class Candidate:
+    id: int
+    text_score: float
+    published: int | None
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The query with every term folded as the index holds text; empty terms dropped."""
+
+    groups: tuple[tuple[str, ...], ...]
+    excludes: tuple[str, ...]
+
+    @property
+    def terms(self) -> tuple[str, ...]:
+        return tuple(t for g in self.groups for t in g)
+
+
+def plan(query: Query) -> Plan:
+    groups = []
+    for group in query.groups:
+        folded = tuple(dict.fromkeys(t for t in map(clean, group) if t))
+        if folded:
+            groups.append(folded)
+    excludes = tuple(dict.fromkeys(t for t in map(clean, query.excludes) if t))
+    return Plan(tuple(groups), excludes)
+
+
+def score(candidate: Candidate) -> float:
+    years = (candidate.published or 0) / SECONDS_PER_YEAR
+    return candidate.text_score + RECENCY_PER_YEAR * years
+
+
+def ranked(candidates: Sequence[Candidate], order: Order) -> list[Candidate]:
+    if order == "time":
+        return sorted(candidates, key=lambda c: (c.published or 0, c.id), reverse=True)
+    return sorted(candidates, key=lambda c: (score(c), c.id), reverse=True)
+
+
+def estimate(found: int, newest: int, oldest_found: int, first: int) -> int:
+    """Matches in the whole id range [first, newest], from ``found`` in [oldest_found, newest]."""
+    window = max(1, newest - oldest_found + 1)
+    whole = max(window, newest - first + 1)
+    return max(found, round(found * whole / window))
+
+
+def to_datetime(published: int | None) -> datetime | None:
+    return None if published is None else datetime.fromtimestamp(published, UTC)
+
+
+def page_of(
+    query: Query,
+    candidates: list[Candidate],
+    *,
+    complete: bool,
+    total: int,
+    page: int,
+    per_page: int,
+    order: Order,
+    originals: Callable[[list[int]], dict[int, tuple[str, str]]],
+) -> Page:
+    """Rank ``candidates`` and build one page of hits with snippets of the original text."""
+    chosen = ranked(candidates, order)[(page - 1) * per_page : page * per_page]
+    texts = originals([c.id for c in chosen])
+    hits = []
+    for c in chosen:
+        title, body = texts.get(c.id, ("", ""))
+        hits.append(
+            Hit(c.id, title, snippet(body, query.terms), to_datetime(c.published), score(c))
+        )
+    return Page(total, hits, page, per_page, query.terms, exact=complete)
+
+
+def window(page: int, per_page: int) -> int:
+    """How many candidates a page needs: at least CANDIDATES, more for deep pages."""
+    return max(CANDIDATES, page * per_page)
+
+
+def check_paging(page: int, per_page: int) -> tuple[int, int]:
+    return min(max(1, page), MAX_PAGE), min(max(1, per_page), 100)
