@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint fix mypy pytest serve crawl sampleweb bench clean
+.PHONY: install demo test lint fix mypy pytest pytest-postgres serve crawl sampleweb bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,7 +16,7 @@ install: $(STAMP)
 demo: install  ## sample web + crawl + site on http://127.0.0.1:8000
 	$(BIN)/kuaizhao demo
 
-test: lint mypy pytest  ## everything CI checks
+test: lint mypy pytest pytest-postgres  ## everything CI checks
 
 lint: install
 	$(BIN)/ruff check .
@@ -31,6 +31,18 @@ mypy: install
 
 pytest: install
 	$(BIN)/pytest
+
+# The catalogue, its pages, API and search once more with PostgreSQL as the database.
+PG_URL ?= postgres://postgres@127.0.0.1:5432/kuaizhao
+PG_TESTS := tests/archive tests/api tests/search tests/ops
+pytest-postgres: install
+	@if $(BIN)/python -c "import psycopg; psycopg.connect('$(PG_URL:/kuaizhao=/postgres)', connect_timeout=3).close()" 2>/dev/null; then \
+		KUAIZHAO_DATABASE_URL=$(PG_URL) $(BIN)/pytest -q -p no:cacheprovider $(PG_TESTS); \
+	elif [ -n "$$KUAIZHAO_REQUIRE_SERVICES" ]; then \
+		echo "PostgreSQL is unreachable at $(PG_URL) and KUAIZHAO_REQUIRE_SERVICES is set" >&2; exit 1; \
+	else \
+		echo "skipping the PostgreSQL pass: no server at $(PG_URL)"; \
+	fi
 
 serve: install
 	$(BIN)/kuaizhao serve

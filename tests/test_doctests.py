@@ -11,7 +11,7 @@ MODULES = [
     "kuaizhao.lib.surt",
     "kuaizhao.search.query",
     "kuaizhao.search.snippets",
-    "kuaizhao.search.sqlite_fts5",
+    "kuaizhao.search.sqlite",
 ]
 
 

@@ -214,8 +214,7 @@ class ArticleBuilder:
             self.describe(row, capture, config, article.category_hint)
         latest.apply_to(row)
         _touch(row, earliest=min([at, *(v.captured_at for v in history)]))
-        searching.prepare(row)
-        row.save()
+        searching.save(row)
         version.article = row
         version.save()
         if history:
@@ -308,6 +307,7 @@ def ingest(
 def reset() -> None:
     """Forget every derived row, so that ``ingest`` rebuilds the catalogue from the WARCs."""
     with transaction.atomic():
+        searching.clear()
         ArticleVersion.objects.all().delete()
         Article.objects.all().delete()
         Capture.objects.all().delete()

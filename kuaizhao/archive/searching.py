@@ -1,33 +1,66 @@
-"""The catalogue's side of search: picks the backend for the database in use and finds an
-article's related coverage."""
+"""The catalogue's side of search: the backend for the database in use, keeping its index in
+step with the articles, and an article's related coverage."""
 
 from __future__ import annotations
 
-import sqlite3
+from typing import Any
 
 from django.db import connection
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Q
 
 from kuaizhao.archive.models import Article
 from kuaizhao.search.base import Hit, Order, Page
+from kuaizhao.search.document import Doc
+from kuaizhao.search.postgres import PostgresSearch
 from kuaizhao.search.query import Query, parse
 from kuaizhao.search.related import key_phrases
-from kuaizhao.search.sqlite_fts5 import SqliteFts5Search
+from kuaizhao.search.sqlite import SqliteSearch
 
 RELATED_LIMIT = 9
+Backend = SqliteSearch | PostgresSearch
 
 
-def backend() -> SqliteFts5Search:
-    connection.ensure_connection()
-    raw = connection.connection
-    if not isinstance(raw, sqlite3.Connection):
-        raise RuntimeError(f"no search backend for the {connection.vendor} database yet")
-    return SqliteFts5Search(raw)
+def backend_for(db: BaseDatabaseWrapper) -> Backend:
+    """The search backend over a Django database connection (its raw DB-API connection)."""
+    db.ensure_connection()
+    raw: Any = db.connection
+    if db.vendor == "sqlite":
+        return SqliteSearch(raw)
+    if db.vendor == "postgresql":
+        return PostgresSearch(raw)
+    raise RuntimeError(f"no search backend for the {db.vendor} database")
 
 
-def prepare(article: Article) -> None:
-    """Fill in what search derives from an article, just before ingest saves it."""
+def backend() -> Backend:
+    return backend_for(connection)
+
+
+def document(article: Article) -> Doc:
+    return Doc(
+        article.pk,
+        article.title,
+        article.body_text,
+        article.published_at,
+        article.category,
+        article.source,
+    )
+
+
+def save(article: Article) -> None:
+    """Save an article with what search derives from it, and re-index it (the caller's
+    transaction covers both, so the index never disagrees with the catalogue)."""
     article.key_phrases = key_phrases(article.title, article.body_text)
+    engine = backend()
+    if article.pk is not None:
+        engine.remove([article.pk])  # before the row's text changes: see SqliteSearch.remove
+    article.save()
+    engine.index([document(article)])
+
+
+def clear() -> None:
+    """Empty the index (``reindex`` refills it article by article)."""
+    backend().clear()
 
 
 def search(

@@ -34,10 +34,19 @@ from kuaizhao.search.document import (
     words,
 )
 from kuaizhao.search.query import Query
-from kuaizhao.search.sqlite_fts5 import like_pattern
 
 TITLE_WEIGHT = 10.0
 WORD_WEIGHT = 3.0
+
+
+def like_pattern(term: str) -> str:
+    r"""``term`` as a LIKE pattern that matches it anywhere, wildcards escaped.
+
+    >>> like_pattern("50%_")
+    '%50\\%\\_%'
+    """
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
 
 
 def quoted(tokens: Iterable[str]) -> str:

@@ -2,7 +2,7 @@
 
 The trigram tokenizer finds any substring of three or more characters, so a Chinese word
 is never missed because a segmenter glued it into a longer one. Shorter queries are
-answered by a scan (see kuaizhao.search.sqlite_fts5).
+answered by a scan. Migration 0004 replaced this index with kuaizhao.search.sqlite.
 """
 
 from collections.abc import Callable
