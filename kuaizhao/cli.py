@@ -124,7 +124,8 @@ def ingest_all(outlets: list[Any]) -> int:
     console.print(
         f"ingest: {stats.files} WARC files, {stats.captures} captures; articles "
         f"{stats.created} new, {stats.updated} changed, {stats.unchanged} unchanged, "
-        f"{stats.skipped} not articles"
+        f"{stats.skipped} not articles",
+        soft_wrap=True,
     )
     for error in stats.errors[:20]:
         console.print(f"[red]error:[/red] {error}")
