@@ -95,6 +95,21 @@ _XML_PARSER = lxml.etree.XMLParser(
 )
 
 
+_SAFE_URL = re.compile(r"[A-Za-z0-9\-._~:/?\[\]@!$&'()*+,;=%]*")
+
+
+def is_safe_ascii(url: str) -> bool:
+    """True if ``url`` has only characters a URL may carry as they are (then quoting it
+    would change nothing).
+
+    >>> is_safe_ascii("http://a.cn/n1/2024/0509/c1-2.html?page=2")
+    True
+    >>> is_safe_ascii("http://a.cn/新闻 1.html")
+    False
+    """
+    return _SAFE_URL.fullmatch(url) is not None
+
+
 def clean_url(url: str) -> str | None:
     """``url`` without its fragment, if it is http(s); else None."""
     url = urldefrag(url.strip())[0]

@@ -21,6 +21,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
+import lxml.etree
 from scrapy import Request, Spider, signals
 from scrapy.exceptions import DontCloseSpider, IgnoreRequest, StopDownload
 from scrapy.http import HtmlResponse, Response, TextResponse
@@ -37,6 +38,7 @@ from kuaizhao.crawler.links import (
     is_continuation,
     is_page_like,
     is_pagination,
+    is_safe_ascii,
     series,
     sitemap_locations,
 )
@@ -45,6 +47,12 @@ from kuaizhao.crawler.progress import StatsFile
 from kuaizhao.crawler.safety import OUTLET_META, OutletMap
 from kuaizhao.crawler.state import CrawlState, Pending
 from kuaizhao.lib.outlets import Outlet
+
+
+def anchor_text(anchor: Any) -> str:
+    """The text of a link as a reader sees it (comments and tails left out)."""
+    return str(lxml.etree.tostring(anchor, method="text", encoding=str, with_tail=False)).strip()
+
 
 LIST_DEPTH = 2
 """Hops from a start URL through in-scope non-article pages (pagination not counted)."""
@@ -327,13 +335,22 @@ class OutletSpider(Spider):
 
     @staticmethod
     def anchors(response: TextResponse) -> Iterator[tuple[str, str]]:
-        """(absolute URL, anchor text) of every link on an HTML page."""
+        """(absolute URL, anchor text) of every distinct link on an HTML page.
+
+        This runs for every link of every page fetched, so it walks lxml's tree directly
+        and skips the links it has already seen on the page (navigation repeats itself).
+        """
         base = get_base_url(response)
-        for anchor in response.xpath("//a[@href]"):
-            url = absolute(base, anchor.attrib["href"])
+        seen: set[tuple[str, str]] = set()
+        for anchor in response.selector.root.iter("a"):
+            href = anchor.get("href")
+            text = anchor_text(anchor) if href else ""
+            if not href or (href, text) in seen:
+                continue
+            seen.add((href, text))
+            url = absolute(base, href)
             if url:
-                text = "".join(anchor.xpath(".//text()").getall()).strip()
-                yield safe_url_string(url, response.encoding), text
+                yield url if is_safe_ascii(url) else safe_url_string(url, response.encoding), text
 
     def parse_list(self, response: Response, slug: str, depth: int, page: int) -> Iterator[Request]:
         """A home, channel or list page: follow in-scope links, pagination, articles."""
