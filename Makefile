@@ -47,8 +47,8 @@ pytest-postgres: install
 serve: install
 	$(BIN)/kuaizhao serve
 
-crawl: install
-	$(BIN)/kuaizhao crawl --once
+crawl: install  ## one crawl of the sample web (start it first: make sampleweb)
+	$(BIN)/kuaizhao crawl --once --outlets outlets/sample
 
 sampleweb: install
 	$(BIN)/kuaizhao sampleweb --port 8001

@@ -27,7 +27,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("KUAIZHAO_HOME", "./var", "Data directory: warc/, the SQLite database, logs."),
     Setting(
         "KUAIZHAO_OUTLETS",
-        "outlets",
+        "outlets/real",
         "Directory of outlet configs (*.toml, searched recursively) that `kuaizhao crawl` uses.",
     ),
     Setting("KUAIZHAO_SITE_NAME", "kuaizhao", "Name of this archive, shown in the disclaimer."),
