@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections import OrderedDict
 from urllib.parse import parse_qsl, urldefrag, urlencode, urljoin, urlsplit, urlunsplit
 
 import lxml.etree
@@ -109,29 +108,6 @@ def is_safe_ascii(url: str) -> bool:
     False
     """
     return _SAFE_URL.fullmatch(url) is not None
-
-
-class RecentSet:
-    """The last ``capacity`` strings added, in bounded memory (oldest forgotten first).
-
-    >>> recent = RecentSet(2)
-    >>> [recent.add(u) for u in ("a", "b", "a", "c", "b")]
-    [True, True, False, True, True]
-    """
-
-    def __init__(self, capacity: int) -> None:
-        self.capacity = capacity
-        self._items: OrderedDict[str, None] = OrderedDict()
-
-    def add(self, item: str) -> bool:
-        """Remember ``item``; False if it was already remembered."""
-        if item in self._items:
-            self._items.move_to_end(item)
-            return False
-        self._items[item] = None
-        if len(self._items) > self.capacity:
-            self._items.popitem(last=False)
-        return True
 
 
 def clean_url(url: str) -> str | None:

@@ -33,7 +33,6 @@ from twisted.python.failure import Failure
 from w3lib.url import safe_url_string
 
 from kuaizhao.crawler.links import (
-    RecentSet,
     absolute,
     feed_links,
     is_continuation,
@@ -55,7 +54,6 @@ def anchor_text(anchor: Any) -> str:
     return str(lxml.etree.tostring(anchor, method="text", encoding=str, with_tail=False)).strip()
 
 
-ASKED_CAPACITY = 200_000
 LIST_DEPTH = 2
 """Hops from a start URL through in-scope non-article pages (pagination not counted)."""
 MAX_LIST_PAGES = 50
@@ -113,10 +111,6 @@ class OutletSpider(Spider):
         self.redis = redis
         self.stats_file = stats_file
         self._loop: LoopingCall | None = None
-        # Article links this process asked for lately: related-news lists repeat the same
-        # links on every page, and building a request only for the scheduler to drop it
-        # as a duplicate cost more than half of the crawler's time.
-        self._asked = RecentSet(ASKED_CAPACITY)
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> OutletSpider:
@@ -405,7 +399,7 @@ class OutletSpider(Spider):
             if is_continuation(url, article):
                 if series(url)[1] <= MAX_ARTICLE_PAGES:
                     yield self.article_request(outlet, url, article=article)
-            elif outlet.in_scope(url) and outlet.is_article_url(url) and self._asked.add(url):
+            elif outlet.in_scope(url) and outlet.is_article_url(url):
                 yield self.article_request(outlet, url)
         base = get_base_url(response)
         for src in response.xpath(_IMAGE_XPATH).getall():
