@@ -51,20 +51,13 @@ class IngestStats:
     errors: list[str] = field(default_factory=list)
 
 
-def _mime(headers: Iterable[tuple[str, str]]) -> str:
-    for name, value in headers:
-        if name.lower() == "content-type":
-            return value.split(";", 1)[0].strip().lower()[:100]
-    return ""
-
-
 def _capture_row(cap: WarcCapture) -> Capture:
     return Capture(
         url=cap.url,
         surt=surt(cap.url),
         captured_at=cap.captured_at,
         status=cap.status,
-        mime=_mime(cap.headers),
+        mime=cap.content_type[:100],
         record_type=cap.record_type,
         warc_file=cap.warc_file,
         offset=cap.offset,

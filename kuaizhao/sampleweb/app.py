@@ -67,6 +67,17 @@ def error(status: int, message: str, kind: str = "not_found") -> Response:
     return Response(status, body, "application/json; charset=utf-8", kind)
 
 
+def _json_object(body: bytes) -> dict[str, Any] | Response:
+    """A control request's JSON object body (empty body: {}), or the 400 that says why not."""
+    try:
+        data = json.loads(body.decode("utf-8")) if body.strip() else {}
+    except (UnicodeDecodeError, ValueError) as exc:
+        return error(400, f"bad JSON: {exc}", "control")
+    if not isinstance(data, dict):
+        return error(400, "JSON body must be an object", "control")
+    return data
+
+
 def _json(data: Any, status: int = 200) -> Response:
     body = json.dumps(data, ensure_ascii=False).encode("utf-8")
     return Response(status, body, "application/json; charset=utf-8", "control")
@@ -270,11 +281,10 @@ class App:
         """``POST /_control/fault``: {"path", "kind" and/or fields}, or {"path", "clear": true}."""
         if method != "POST":
             return error(405, "use POST", "control")
-        try:
-            data = json.loads(body.decode("utf-8")) if body.strip() else {}
-        except (UnicodeDecodeError, ValueError) as exc:
-            return error(400, f"bad JSON: {exc}", "control")
-        if not isinstance(data, dict) or not isinstance(data.get("path"), str):
+        data = _json_object(body)
+        if not isinstance(data, dict):
+            return data
+        if not isinstance(data.get("path"), str):
             return error(400, "a JSON object with a 'path' string is required", "control")
         path = data["path"]
         if data.get("clear"):
@@ -301,12 +311,9 @@ class App:
             return error(404, f"no control endpoint {name!r}", "control")
         if method != "POST":
             return error(405, "use POST", "control")
-        try:
-            data = json.loads(body.decode("utf-8")) if body.strip() else {}
-        except (UnicodeDecodeError, ValueError) as exc:
-            return error(400, f"bad JSON: {exc}", "control")
+        data = _json_object(body)
         if not isinstance(data, dict):
-            return error(400, "JSON body must be an object", "control")
+            return data
         strings = ("outlet", "category", "title", "text", "story", "id")
         bad = [k for k in strings if k in data and not isinstance(data[k], str)]
         if bad:
