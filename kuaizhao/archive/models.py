@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.db import models
 
 from kuaizhao.lib.outlets import CATEGORIES
+from kuaizhao.search.snippets import first_sentence
 
 CATEGORY_SLUGS = {name: slug for slug, name in CATEGORIES}
 
@@ -83,6 +84,11 @@ class Article(models.Model):
     capture = models.ForeignKey(Capture, on_delete=models.PROTECT, related_name="+")
     first_captured_at = models.DateTimeField()
     last_captured_at = models.DateTimeField()
+    story = models.BigIntegerField(null=True, db_index=True)
+    """The story (syndicated copies of one article) this one belongs to, named by the id of its
+    original when it was grouped; see kuaizhao.archive.searching.Stories."""
+    minhash = models.BinaryField(default=b"", editable=False)
+    """MinHash signature of title and body (kuaizhao.search.stories.pack)."""
 
     class Meta:
         indexes = [
@@ -95,6 +101,22 @@ class Article(models.Model):
     @property
     def category_slug(self) -> str:
         return CATEGORY_SLUGS.get(self.category, "qita")
+
+    @property
+    def lead(self) -> str:
+        """The first sentence of the summary or body, for lists."""
+        return first_sentence(self.summary or self.body_text)
+
+
+class StoryKey(models.Model):
+    """An article's MinHash LSH band keys and its headline key: the index ingest looks up to
+    find an article's near-duplicates and 转自 originals without reading the archive."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="+")
+    key = models.BigIntegerField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.article_id}: {self.key}"
 
 
 class ArticleVersion(models.Model):

@@ -18,11 +18,14 @@ class Hit:
     snippet: str
     published_at: datetime | None
     score: float
+    copies: int = 0
+    """Other matching articles of the same story, folded into this hit."""
 
 
 @dataclass(frozen=True)
 class Page:
     total: int
+    """Matching stories (copies of one story count once)."""
     hits: list[Hit]
     page: int
     per_page: int

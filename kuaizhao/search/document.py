@@ -46,6 +46,8 @@ class Doc:
     published_at: datetime | None = None
     category: str = ""
     source: str = ""
+    story: int | None = None
+    """The story the article belongs to (the id of its original); None: a story of its own."""
 
 
 def clean(text: str) -> str:

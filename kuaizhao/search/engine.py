@@ -7,6 +7,11 @@ for ``order="time"``. When more articles match than ``CANDIDATES`` (a common wor
 ``CANDIDATES`` matches are ranked and the total is estimated from how densely they occur:
 a reader of a news archive wants the best of the recent coverage, and the cost of a query
 stays bounded however common its words are. Below that, ranking and totals are exact.
+
+**One entry per story.** Copies of one story (``Doc.story``) are folded after ranking: the
+story takes the place of its best-ranked match and is shown by its original when the original
+matched (else by that best match); ``Hit.copies`` counts the other matches folded into it.
+Totals count stories, so the number of pages agrees with the entries shown.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 from kuaizhao.search.base import Hit, Order, Page
 from kuaizhao.search.document import clean
@@ -28,11 +34,14 @@ SECONDS_PER_YEAR = 365.25 * 86400
 MAX_PAGE = 1000
 
 
-@dataclass(frozen=True)
-class Candidate:
+class Candidate(NamedTuple):
+    """A match as a backend found it (a tuple: a query builds up to a thousand of them)."""
+
     id: int
     text_score: float
     published: int | None
+    story: int | None = None
+    """The candidate's story (None: a story of its own)."""
 
 
 @dataclass(frozen=True)
@@ -68,6 +77,25 @@ def ranked(candidates: Sequence[Candidate], order: Order) -> list[Candidate]:
     return sorted(candidates, key=lambda c: (score(c), c.id), reverse=True)
 
 
+def folded(candidates: Sequence[Candidate]) -> list[tuple[Candidate, int]]:
+    """One entry per story, in the order of each story's first candidate: the candidate shown
+    (the original if it is among them, else that first one) and how many others it stands for.
+    """
+    members: dict[int, list[Candidate]] = {}
+    for c in candidates:
+        members.setdefault(c.id if c.story is None else c.story, []).append(c)
+    entries = []
+    for key, group in members.items():
+        shown = next((c for c in group if c.id == key), group[0])
+        entries.append((shown, len(group) - 1))
+    return entries
+
+
+def stories(candidates: Sequence[Candidate]) -> int:
+    """How many stories ``candidates`` belong to (what totals count)."""
+    return len({c.id if c.story is None else c.story for c in candidates})
+
+
 def estimate(found: int, newest: int, oldest_found: int, first: int) -> int:
     """Matches in the whole id range [first, newest], from ``found`` in [oldest_found, newest]."""
     window = max(1, newest - oldest_found + 1)
@@ -91,13 +119,21 @@ def page_of(
     originals: Callable[[list[int]], dict[int, tuple[str, str]]],
 ) -> Page:
     """Rank ``candidates`` and build one page of hits with snippets of the original text."""
-    chosen = ranked(candidates, order)[(page - 1) * per_page : page * per_page]
-    texts = originals([c.id for c in chosen])
+    entries = folded(ranked(candidates, order))
+    chosen = entries[(page - 1) * per_page : page * per_page]
+    texts = originals([c.id for c, _ in chosen])
     hits = []
-    for c in chosen:
+    for c, copies in chosen:
         title, body = texts.get(c.id, ("", ""))
         hits.append(
-            Hit(c.id, title, snippet(body, query.terms), to_datetime(c.published), score(c))
+            Hit(
+                c.id,
+                title,
+                snippet(body, query.terms),
+                to_datetime(c.published),
+                score(c),
+                copies,
+            )
         )
     return Page(total, hits, page, per_page, query.terms, exact=complete)
 

@@ -22,7 +22,8 @@ SQLITE = [
         id INTEGER PRIMARY KEY,
         published INTEGER,
         category TEXT NOT NULL DEFAULT '',
-        source TEXT NOT NULL DEFAULT '')""",
+        source TEXT NOT NULL DEFAULT '',
+        story INTEGER)""",
     "CREATE INDEX IF NOT EXISTS search_doc_published ON search_doc (published DESC, id DESC)",
     "CREATE INDEX IF NOT EXISTS search_doc_category ON search_doc (category, published DESC)",
     f"""CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5(
@@ -42,13 +43,16 @@ POSTGRESQL = [
         published bigint,
         category text NOT NULL DEFAULT '',
         source text NOT NULL DEFAULT '',
+        story bigint,
         title text NOT NULL,
         body text NOT NULL,
         words tsvector NOT NULL)""",
     # Every character and every pair of adjacent characters of t (duplicates are harmless:
     # GIN keeps each key once). Linear: substr() on multibyte text would be quadratic.
+    # The cost keeps the planner on the index: at COST 1000 it chose to compute the function
+    # on each row of an id slice for a pair in 85% of articles (10 s instead of 20 ms).
     """CREATE OR REPLACE FUNCTION search_grams(t text) RETURNS text[]
-        LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE COST 1000 AS $$
+        LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE COST 100000 AS $$
         SELECT u || coalesce((
             SELECT array_agg(c || n) FROM (
                 SELECT c, lead(c) OVER (ORDER BY i) AS n

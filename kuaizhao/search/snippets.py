@@ -13,6 +13,21 @@ _SENTENCE_ENDS = "。！？；!?;\n"
 ELLIPSIS = "..."
 
 
+def first_sentence(text: str, width: int = 80) -> str:
+    """The first sentence of ``text`` (its end mark kept), cut to about ``width`` characters.
+
+    >>> first_sentence("山西中部城市群建设提速。五市协同推进。")
+    '山西中部城市群建设提速。'
+    >>> first_sentence("没有句号的一段很长的文字" * 10, width=12)
+    '没有句号的一段很长的文字...'
+    """
+    text = " ".join(text.split())
+    for i, char in enumerate(text[: width + 1]):
+        if char in _SENTENCE_ENDS:
+            return text[: i + 1].rstrip()
+    return text[:width] + (ELLIPSIS if len(text) > width else "")
+
+
 def first_hit(text: str, terms: list[str] | tuple[str, ...]) -> tuple[int, int]:
     """(start, end) of the earliest occurrence of any term, or (-1, -1). Both sides are
     folded (kuaizhao.search.fold), which keeps offsets, so 國際 finds 国际 here too."""

@@ -90,8 +90,9 @@ class SqliteSearch:
             self.remove([doc.id])
             title, body = clean(doc.title), clean(doc.body)
             self.conn.execute(
-                "INSERT INTO search_doc (id, published, category, source) VALUES (?, ?, ?, ?)",
-                (doc.id, epoch(doc.published_at), doc.category, clean(doc.source)),
+                "INSERT INTO search_doc (id, published, category, source, story) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (doc.id, epoch(doc.published_at), doc.category, clean(doc.source), doc.story),
             )
             self.conn.execute(
                 "INSERT INTO search_fts (rowid, title, body, words) VALUES (?, ?, ?, ?)",
@@ -121,6 +122,12 @@ class SqliteSearch:
                 )
             self.conn.execute("DELETE FROM search_doc WHERE id = ?", (article_id,))
 
+    def set_story(self, ids: Iterable[int], story: int) -> None:
+        """Put indexed articles into ``story`` (stories merge as copies are found)."""
+        self.conn.executemany(
+            "UPDATE search_doc SET story = ? WHERE id = ?", [(story, i) for i in ids]
+        )
+
     def clear(self) -> None:
         self.conn.execute("INSERT INTO search_fts (search_fts) VALUES ('delete-all')")
         self.conn.execute("DELETE FROM search_doc")
@@ -147,7 +154,7 @@ class SqliteSearch:
         limit = engine.window(page, per_page)
         if plan.groups:
             sql = (
-                "SELECT f.rowid, 0.0, d.published FROM search_fts f "
+                "SELECT f.rowid, 0.0, d.published, d.story FROM search_fts f "
                 "CROSS JOIN search_doc d ON d.id = f.rowid "
                 f"WHERE search_fts MATCH ? {''.join(' AND ' + c for c in clauses)} "
                 "ORDER BY f.rowid DESC LIMIT ?"
@@ -162,24 +169,26 @@ class SqliteSearch:
                 params.append(excluded)
             where = " AND ".join(clauses) or "1"
             rows = self.conn.execute(
-                f"SELECT d.id, 0.0, d.published FROM search_doc d WHERE {where} "
+                f"SELECT d.id, 0.0, d.published, d.story FROM search_doc d WHERE {where} "
                 "ORDER BY d.published DESC, d.id DESC LIMIT ?",
                 [*params, limit],
             ).fetchall()
         scores = self._scores(plan, [r[0] for r in rows]) if plan.groups else {}
-        candidates = [engine.Candidate(r[0], scores.get(r[0], 0.0), r[2]) for r in rows]
+        candidates = [engine.Candidate(r[0], scores.get(r[0], 0.0), r[2], r[3]) for r in rows]
         complete = len(candidates) < limit
         if complete:
-            total = len(candidates)
+            total = engine.stories(candidates)
         elif plan.groups:
             # Two queries: SQLite answers min() or max() alone from the b-tree, not both.
             first = self.conn.execute("SELECT min(id) FROM search_doc").fetchone()[0]
             newest = self.conn.execute("SELECT max(id) FROM search_doc").fetchone()[0]
-            total = engine.estimate(len(candidates), newest, candidates[-1].id, first)
+            found = engine.stories(candidates)
+            total = engine.estimate(found, newest, candidates[-1].id, first)
         else:
             where = " AND ".join(clauses) or "1"
             total = self.conn.execute(
-                f"SELECT count(*) FROM search_doc d WHERE {where}", params
+                f"SELECT count(DISTINCT coalesce(d.story, d.id)) FROM search_doc d WHERE {where}",
+                params,
             ).fetchone()[0]
             complete = True
         return engine.page_of(

@@ -15,7 +15,9 @@ Two rules join articles into one story:
    under one headline share at most 0.55).
 
 The earliest capture in a group is the original. Everything here is pure: ``StoryIndex``
-keeps its state in memory and can be fed article by article at ingest.
+keeps its state in memory (``group_stories`` groups a batch at once); the catalogue keeps the
+same state in tables, ``band_keys`` and ``title_key`` being the integers it indexes, so ingest
+finds an article's candidates with one indexed lookup.
 """
 
 from __future__ import annotations
@@ -92,6 +94,23 @@ def unpack(data: bytes) -> tuple[int, ...]:
     return tuple(int.from_bytes(data[i : i + 8], "big") for i in range(0, len(data), 8))
 
 
+def _int64(data: bytes) -> int:
+    return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "big", signed=True)
+
+
+def band_keys(sig: tuple[int, ...]) -> list[int]:
+    """The signature's LSH bands as signed 64-bit keys (band number included), for a table:
+    two texts share a key when they agree on every bin of one band."""
+    return [
+        _int64(b"%d:" % band + pack(sig[band * ROWS : (band + 1) * ROWS])) for band in range(BANDS)
+    ]
+
+
+def title_key(title: str) -> int:
+    """A key for the 转自 chain's candidates: articles whose folded titles are equal."""
+    return _int64(b"title:" + fold(title).encode())
+
+
 def similarity(a: tuple[int, ...], b: tuple[int, ...]) -> float:
     """Estimated Jaccard similarity of the texts behind two signatures."""
     return sum(x == y for x, y in zip(a, b, strict=True)) / BINS
@@ -161,6 +180,22 @@ class _Groups:
             self.parent[max(ra, rb)] = min(ra, rb)
 
 
+def names_source(copy: StoryDoc, original: StoryDoc) -> bool:
+    """``copy`` names ``original``'s outlet as its source (not its own outlet), was captured
+    after it and carries the same headline: what the 转自 chain requires before the texts are
+    compared. The source line may add a channel (华夏日报网-山西频道)."""
+    source = fold(copy.source)
+    outlet = fold(original.outlet)
+    return (
+        bool(source and outlet)
+        and copy.id != original.id
+        and not source.startswith(fold(copy.outlet))
+        and source.startswith(outlet)
+        and original.captured_at <= copy.captured_at
+        and fold(copy.title) == fold(original.title)
+    )
+
+
 def chain_links(
     docs: Iterable[StoryDoc], signatures: dict[int, tuple[int, ...]]
 ) -> list[tuple[int, int]]:
@@ -172,18 +207,9 @@ def chain_links(
     links = []
     for group in by_title.values():
         for copy in group:
-            source = fold(copy.source)
-            if not source or source.startswith(fold(copy.outlet)):
-                continue
             best, best_similarity = None, CHAIN_THRESHOLD
             for original in group:
-                outlet = fold(original.outlet)
-                if (
-                    original.id == copy.id
-                    or not outlet
-                    or not source.startswith(outlet)
-                    or original.captured_at > copy.captured_at
-                ):
+                if not names_source(copy, original):
                     continue
                 value = similarity(signatures[copy.id], signatures[original.id])
                 if value >= best_similarity:

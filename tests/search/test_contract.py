@@ -339,3 +339,35 @@ def test_removed_articles_are_not_found(backend):
 
 def test_no_terms_no_filters_is_an_empty_page(backend):
     assert backend.search(parse("   ")).total == 0
+
+
+# -- stories -------------------------------------------------------------------------------
+
+
+def test_copies_of_one_story_are_one_entry(backend):
+    backend.set_story([2, 6], 2)  # 高铁 is in both
+    try:
+        page = backend.search(parse("高铁"), per_page=100)
+        hits = {h.article_id: h for h in page.hits}
+        assert 2 in hits and 6 not in hits
+        assert hits[2].copies == 1
+        assert page.total == len(brute("高铁")) - 1
+        # a copy that alone matches is shown; excluding the original shows the copy
+        assert found(backend, "体育场馆") == {6}
+        assert found(backend, "高铁", exclude_ids=(2,)) == {6}
+        assert backend.search(parse("高铁"), exclude_ids=(2,)).hits[0].copies == 0
+    finally:
+        backend.set_story([2], 2)
+        backend.set_story([6], 6)
+    assert {2, 6} <= found(backend, "高铁")
+
+
+def test_the_original_stands_for_its_story_whichever_ranks_first(backend):
+    backend.set_story([1, 2], 1)
+    try:
+        page = backend.search(parse("category:国内 before:2024-03-01"), order="time")
+        assert ids(page) == [1]  # 2 is newer and comes first, but 1 is the original
+        assert page.hits[0].copies == 1
+        assert page.total == 1
+    finally:
+        backend.set_story([2], 2)
