@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from urllib.parse import parse_qsl, urldefrag, urlencode, urljoin, urlsplit, urlunsplit
 
 import lxml.etree
@@ -110,6 +111,29 @@ def is_safe_ascii(url: str) -> bool:
     return _SAFE_URL.fullmatch(url) is not None
 
 
+class RecentSet:
+    """The last ``capacity`` strings added, in bounded memory (oldest forgotten first).
+
+    >>> recent = RecentSet(2)
+    >>> [recent.add(u) for u in ("a", "b", "a", "c", "b")]
+    [True, True, False, True, True]
+    """
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self._items: OrderedDict[str, None] = OrderedDict()
+
+    def add(self, item: str) -> bool:
+        """Remember ``item``; False if it was already remembered."""
+        if item in self._items:
+            self._items.move_to_end(item)
+            return False
+        self._items[item] = None
+        if len(self._items) > self.capacity:
+            self._items.popitem(last=False)
+        return True
+
+
 def clean_url(url: str) -> str | None:
     """``url`` without its fragment, if it is http(s); else None."""
     url = urldefrag(url.strip())[0]
@@ -123,6 +147,49 @@ def absolute(base: str, href: str) -> str | None:
     if not href or href.startswith(("javascript:", "data:", "mailto:", "tel:", "#")):
         return None
     return clean_url(urljoin(base, href))
+
+
+_ABSOLUTE_HREF = re.compile(r"\s*[Hh][Tt][Tt][Pp][Ss]?://([^/?#\\@\[\]\s]*)(?=[/?#]|$)")
+
+
+def href_host(href: str) -> str | None:
+    """The lower-cased host of an absolute http(s) ``href``, read off its text without parsing;
+    None for a relative link or one that is not that plain (user info, IPv6, backslashes).
+
+    >>> href_host("http://Partner.Example.com:8080/site/1.html")
+    'partner.example.com'
+    >>> href_host("/n1/2024/0509/c1-2.html") is None, href_host("http://u@a.cn/") is None
+    (True, True)
+    """
+    match = _ABSOLUTE_HREF.match(href)
+    if match is None:
+        return None
+    return match.group(1).rsplit(":", 1)[0].lower()
+
+
+class HostScope:
+    """Hosts an outlet's scope can hold: a cheap test that lets a page's many off-site
+    links (partner lists, ads) be dropped before they are resolved and classified."""
+
+    def __init__(self, scope: tuple[str, ...]) -> None:
+        self.hosts: set[str] = set()
+        self.domains: list[str] = []
+        for entry in scope:
+            if "://" in entry:
+                self.hosts.add((urlsplit(entry).hostname or "").lower())
+            else:
+                self.domains.append(entry.lower())
+
+    def may_hold(self, host: str) -> bool:
+        """False only if no URL on ``host`` can be in scope.
+
+        >>> scope = HostScope(("http://127.0.0.1:8001/a/", "example.cn"))
+        >>> [scope.may_hold(h) for h in ("127.0.0.1", "www.example.cn", "partner.com")]
+        [True, True, False]
+        """
+        if host in self.hosts:
+            return True
+        return any(host == d or host.endswith("." + d) for d in self.domains)
 
 
 def extension(url: str) -> str:
@@ -165,6 +232,28 @@ def series(url: str) -> tuple[str, int]:
 
 def same_series(a: str, b: str) -> bool:
     return series(a)[0] == series(b)[0]
+
+
+class Continuations:
+    """:func:`is_continuation` for the many links of one article page (its key computed once).
+
+    >>> later = Continuations("http://a.cn/n1/2024/0509/c1-2.html")
+    >>> [later("http://a.cn/n1/2024/0509/c1-2_2.html"), later("http://a.cn/n1/c1-2_2.html")]
+    [True, False]
+    """
+
+    def __init__(self, article: str) -> None:
+        self.article = article
+        self.key = series(article)[0]
+        parts = urlsplit(article)
+        # Every later page shares the article's directory (case aside): a cheap first test.
+        self.directory = f"{parts.netloc}{parts.path.rpartition('/')[0]}/".lower()
+
+    def __call__(self, link: str) -> bool:
+        if link == self.article or self.directory not in link.lower():
+            return False
+        key, page = series(link)
+        return page > 1 and key == self.key
 
 
 def is_continuation(link: str, article: str) -> bool:

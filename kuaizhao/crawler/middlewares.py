@@ -240,7 +240,8 @@ class WarcRecorderMiddleware:
         if not is_kept_type(content_type, request.meta.get(KIND_META)):
             self.stats.inc_value("kuaizhao/skipped_type")
             raise IgnoreRequest(f"not kept ({content_type}): {request.url}")
-        ref = self._record(request, response, slug)
+        at = time.time()  # the WARC-Date and the state's capture time: one instant
+        ref = self._record(request, response, slug, at)
         state = self.state
         if state is not None and request.meta.get(KIND_META):
             state.record(
@@ -253,20 +254,28 @@ class WarcRecorderMiddleware:
                     record_type=ref.record_type,
                     etag=_header(response, b"ETag"),
                     last_modified=_header(response, b"Last-Modified"),
-                    at=time.time(),
+                    at=at,
                     warc_file=ref.warc_file,
                     offset=ref.offset,
+                    record_id=ref.record_id,
                 )
             )
         return response
 
-    def _record(self, request: Request, response: Response, slug: str | None) -> CaptureRef:
+    def _record(
+        self, request: Request, response: Response, slug: str | None, at: float
+    ) -> CaptureRef:
         outlet = self.outlets.for_request(request.url, slug)
         name = outlet.slug if outlet else None
         try:
             reason = HTTPStatus(response.status).phrase
         except ValueError:
             reason = ""
+        # A 304 confirms the capture the conditional request was made from: a revisit of it.
+        state = self.state
+        confirmed = None
+        if response.status == 304 and state is not None:
+            confirmed = state.prior_capture(request.url)
         writer = self.writer
         if writer.current_file is None:
             self._opened_at = time.monotonic()
@@ -278,10 +287,11 @@ class WarcRecorderMiddleware:
             reason=reason,
             response_headers=_header_pairs(response.headers),
             body=response.body,
-            captured_at=datetime.now(UTC),
+            captured_at=datetime.fromtimestamp(at, UTC),
             protocol=response.protocol or "HTTP/1.1",
             ip=str(response.ip_address) if response.ip_address is not None else None,
             outlet=name,
+            not_modified=confirmed,
         )
         size = len(response.body)
         self.stats.inc_value("kuaizhao/responses")

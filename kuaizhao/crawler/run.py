@@ -105,6 +105,7 @@ def crawl_settings(
         "DUPEFILTER_CLASS": "kuaizhao.crawler.seen.SeenFilter",
         "CLOSESPIDER_PAGECOUNT": max_pages or 0,
         "DOWNLOADER_MIDDLEWARES": {
+            "kuaizhao.takedown.crawling.TakedownMiddleware": 70,
             f"{_MW}.AddressGuardMiddleware": 75,
             "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
             "kuaizhao.crawler.politeness.BackoffRetryMiddleware": 550,
@@ -130,7 +131,8 @@ def crawl_settings(
                 "SCHEDULER": "scrapy_redis.scheduler.Scheduler",
                 "SCHEDULER_PERSIST": True,
                 "SCHEDULER_QUEUE_KEY": f"{redis_prefix}:requests",
-                "SCHEDULER_QUEUE_CLASS": "scrapy_redis.queue.PriorityQueue",
+                "SCHEDULER_QUEUE_CLASS": "kuaizhao.crawler.frontier.LeasedPriorityQueue",
+                "SPIDER_MIDDLEWARES": {"kuaizhao.crawler.frontier.LeaseReleaseMiddleware": 10},
                 "SCHEDULER_DUPEFILTER_KEY": f"{redis_prefix}:dupefilter",
                 "REDIS_URL": redis_url,
             }

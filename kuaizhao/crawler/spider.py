@@ -20,6 +20,7 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import lxml.etree
 from scrapy import Request, Spider, signals
@@ -33,9 +34,12 @@ from twisted.python.failure import Failure
 from w3lib.url import safe_url_string
 
 from kuaizhao.crawler.links import (
+    Continuations,
+    HostScope,
+    RecentSet,
     absolute,
     feed_links,
-    is_continuation,
+    href_host,
     is_page_like,
     is_pagination,
     is_safe_ascii,
@@ -54,6 +58,8 @@ def anchor_text(anchor: Any) -> str:
     return str(lxml.etree.tostring(anchor, method="text", encoding=str, with_tail=False)).strip()
 
 
+ASKED_CAPACITY = 200_000
+"""Article links remembered as asked for by this process (about 30 MB at most)."""
 LIST_DEPTH = 2
 """Hops from a start URL through in-scope non-article pages (pagination not counted)."""
 MAX_LIST_PAGES = 50
@@ -71,6 +77,7 @@ TICK = 1.0
 """Seconds between two looks at the schedules (``--forever``)."""
 RECHECK_BATCH = 200
 _IMAGE_XPATH = "//img/@src | //img/@data-src | //img/@data-original"
+_HREFS = lxml.etree.XPath("//a/@href", smart_strings=False)
 
 
 def _charset(capture: Any) -> str | None:
@@ -111,6 +118,10 @@ class OutletSpider(Spider):
         self.redis = redis
         self.stats_file = stats_file
         self._loop: LoopingCall | None = None
+        self._host_scopes: dict[str, HostScope] = {}
+        # Related-news lists repeat the same article links on every page; a request built
+        # only for the scheduler to drop it as a duplicate costs more than the page's parse.
+        self._asked = RecentSet(ASKED_CAPACITY)
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> OutletSpider:
@@ -269,6 +280,9 @@ class OutletSpider(Spider):
             recorder = self._recorder()
             if recorder is not None:
                 recorder.rollover()
+            frontier = getattr(self, "frontier", None)
+            if frontier is not None:
+                frontier.renew()
             if self.state is not None:
                 self.state.commit()
             if self.stats_file is not None:
@@ -285,6 +299,14 @@ class OutletSpider(Spider):
         return None
 
     def on_idle(self) -> None:
+        frontier = getattr(self, "frontier", None)
+        if frontier is not None:
+            # Idle: nothing this process took is in flight any more. Requests another
+            # crawler took are not done until it releases them, or they come back to the
+            # queue when it is found dead: a crawl of a shared frontier ends when both are.
+            frontier.forget_held()
+            if frontier.reclaim() or frontier.in_flight():
+                raise DontCloseSpider
         if self.forever:
             raise DontCloseSpider
 
@@ -317,7 +339,12 @@ class OutletSpider(Spider):
             errback=self.on_error,
             priority=PRIORITY.get(kind, 0),
             cb_kwargs={"slug": outlet.slug, **cb_kwargs},
-            meta={"download_slot": outlet.slug, OUTLET_META: outlet.slug, KIND_META: kind},
+            meta={
+                "download_slot": outlet.slug,
+                OUTLET_META: outlet.slug,
+                KIND_META: kind,
+                "autothrottle_dont_adjust_delay": not outlet.autothrottle,
+            },
         )
 
     def list_request(self, outlet: Outlet, url: str, *, depth: int, page: int) -> Request:
@@ -351,6 +378,31 @@ class OutletSpider(Spider):
             url = absolute(base, href)
             if url:
                 yield url if is_safe_ascii(url) else safe_url_string(url, response.encoding), text
+
+    def article_links(self, response: TextResponse, outlet: Outlet, article: str) -> Iterator[str]:
+        """Absolute URLs of the links on an article page that may be its later pages or
+        in-scope articles.
+
+        An article page carries far more links than it needs following (navigation, partner
+        lists), so off-site links are dropped on their text before any URL parsing, and
+        anchor texts are not read.
+        """
+        scope = self._host_scopes.get(outlet.slug)
+        if scope is None:
+            scope = self._host_scopes[outlet.slug] = HostScope(outlet.scope)
+        own = (urlsplit(article).hostname or "").lower()
+        base = get_base_url(response)
+        seen: set[str] = set()
+        for href in _HREFS(response.selector.root):
+            if href in seen:
+                continue
+            seen.add(href)
+            host = href_host(href)
+            if host is not None and host != own and not scope.may_hold(host):
+                continue
+            url = absolute(base, href)
+            if url:
+                yield url if is_safe_ascii(url) else safe_url_string(url, response.encoding)
 
     def parse_list(self, response: Response, slug: str, depth: int, page: int) -> Iterator[Request]:
         """A home, channel or list page: follow in-scope links, pagination, articles."""
@@ -393,13 +445,14 @@ class OutletSpider(Spider):
             if self.state is not None:
                 self.state.mark_expanded(response.url)
             return
-        for url, _text in self.anchors(response):
+        later = Continuations(article)
+        for url in self.article_links(response, outlet, article):
             if outlet.is_ignored(url):
                 continue
-            if is_continuation(url, article):
+            if later(url):
                 if series(url)[1] <= MAX_ARTICLE_PAGES:
                     yield self.article_request(outlet, url, article=article)
-            elif outlet.in_scope(url) and outlet.is_article_url(url):
+            elif outlet.in_scope(url) and outlet.is_article_url(url) and self._asked.add(url):
                 yield self.article_request(outlet, url)
         base = get_base_url(response)
         for src in response.xpath(_IMAGE_XPATH).getall():
@@ -453,9 +506,17 @@ class OutletSpider(Spider):
 
     def on_error(self, failure: Failure) -> None:
         """Count failed requests; refusals and robots.txt exclusions are not errors."""
+        request = getattr(failure, "request", None)
+        try:
+            self._count_error(failure, request)
+        finally:
+            frontier = getattr(self, "frontier", None)
+            if frontier is not None:
+                frontier.done(request)
+
+    def _count_error(self, failure: Failure, request: Request | None) -> None:
         stats = self.crawler.stats
         error = failure.value
-        request = getattr(failure, "request", None)
         slug = request.meta.get(OUTLET_META) if request is not None else None
         if isinstance(error, HttpError):
             stats.inc_value("kuaizhao/http_errors")

@@ -74,6 +74,7 @@ class Fetch:
     at: float
     warc_file: str | None = None
     offset: int | None = None
+    record_id: str | None = None
 
 
 class CrawlState(Protocol):
@@ -82,6 +83,7 @@ class CrawlState(Protocol):
     def known_digests(self, until: float) -> dict[tuple[str, str], PriorCapture]: ...
     def is_done(self, url: str) -> bool: ...
     def validators(self, url: str) -> tuple[str | None, str | None]: ...
+    def prior_capture(self, url: str) -> PriorCapture | None: ...
     def record(self, fetch: Fetch) -> None: ...
     def mark_expanded(self, url: str) -> None: ...
     def unexpanded(self) -> list[tuple[Pending, str, int]]: ...
@@ -120,7 +122,7 @@ CREATE TABLE IF NOT EXISTS url (
     digest TEXT, captured_at REAL, etag TEXT, last_modified TEXT,
     fetched_at REAL NOT NULL, next_check REAL, interval REAL, checks INTEGER NOT NULL DEFAULT 0,
     changes INTEGER NOT NULL DEFAULT 0, warc_file TEXT, warc_offset INTEGER,
-    expanded INTEGER NOT NULL DEFAULT 1
+    expanded INTEGER NOT NULL DEFAULT 1, record_id TEXT
 );
 CREATE INDEX IF NOT EXISTS url_unexpanded ON url(expanded) WHERE expanded = 0;
 CREATE INDEX IF NOT EXISTS url_due ON url(next_check) WHERE next_check IS NOT NULL;
@@ -146,6 +148,9 @@ class SqliteState:
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute("PRAGMA busy_timeout=5000")
         self.db.executescript(_SCHEMA)
+        columns = {row[1] for row in self.db.execute("PRAGMA table_info(url)")}
+        if "record_id" not in columns:  # a state file from before revisits of 304s
+            self.db.execute("ALTER TABLE url ADD COLUMN record_id TEXT")
         self.db.execute("BEGIN")
 
     def commit(self) -> None:
@@ -180,16 +185,27 @@ class SqliteState:
         ).fetchone()
         return (row[0], row[1]) if row else (None, None)
 
+    def prior_capture(self, url: str) -> PriorCapture | None:
+        """The last full capture of ``url`` (what a 304 answer confirms), if any."""
+        row = self.db.execute(
+            "SELECT digest, captured_at, record_id FROM url WHERE url = ? AND digest IS NOT NULL"
+            " AND captured_at IS NOT NULL",
+            (url,),
+        ).fetchone()
+        return PriorCapture(url, _date(row[1]), row[2], row[0]) if row else None
+
     def record(self, fetch: Fetch) -> None:
         row = self.db.execute(
-            "SELECT digest, captured_at, interval, etag, last_modified FROM url WHERE url = ?",
+            "SELECT digest, captured_at, interval, etag, last_modified, record_id FROM url"
+            " WHERE url = ?",
             (fetch.url,),
         ).fetchone()
-        digest, captured_at, interval, etag, last_modified = row or (None, None, None, None, None)
+        digest, captured_at, interval, etag, last_modified, record_id = row or (None,) * 6
         changed = fetch.record_type == "response" and fetch.status == 200
         if changed:
             digest, captured_at = fetch.digest, fetch.at
             etag, last_modified = fetch.etag, fetch.last_modified
+            record_id = fetch.record_id
         elif fetch.status == 304:
             etag = fetch.etag or etag
             last_modified = fetch.last_modified or last_modified
@@ -207,18 +223,19 @@ class SqliteState:
                 next_check = fetch.at + new_interval
         self.db.execute(
             "INSERT INTO url (url, outlet, kind, status, digest, captured_at, etag, last_modified,"
-            " fetched_at, next_check, interval, checks, changes, warc_file, warc_offset, expanded)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,1,?,?,?,?)"
+            " fetched_at, next_check, interval, checks, changes, warc_file, warc_offset, expanded,"
+            " record_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,1,?,?,?,?,?)"
             " ON CONFLICT(url) DO UPDATE SET status=excluded.status, digest=excluded.digest,"
             " captured_at=excluded.captured_at, etag=excluded.etag,"
             " last_modified=excluded.last_modified, fetched_at=excluded.fetched_at,"
             " next_check=excluded.next_check, interval=excluded.interval, checks=checks+1,"
             " changes=changes+excluded.changes, warc_file=excluded.warc_file,"
-            " warc_offset=excluded.warc_offset, expanded=excluded.expanded",
+            " warc_offset=excluded.warc_offset, expanded=excluded.expanded,"
+            " record_id=excluded.record_id",
             (
                 fetch.url, fetch.outlet, fetch.kind, fetch.status, digest, captured_at, etag,
                 last_modified, fetch.at, next_check, new_interval, int(changed),
-                fetch.warc_file, fetch.offset, 0 if expand else 1,
+                fetch.warc_file, fetch.offset, 0 if expand else 1, record_id,
             ),
         )  # fmt: skip
         self.db.execute("DELETE FROM frontier WHERE url = ?", (fetch.url,))
@@ -250,6 +267,7 @@ class SqliteState:
                     digest=capture.payload_digest, record_type=capture.record_type,
                     etag=capture.header("ETag"), last_modified=capture.header("Last-Modified"),
                     at=at, warc_file=capture.warc_file, offset=capture.offset,
+                    record_id=capture.record_id or None,
                 )
             )  # fmt: skip
             done += 1
@@ -384,13 +402,21 @@ class RedisState:
             return None, None
         return row[3] or None, row[4] or None
 
+    def prior_capture(self, url: str) -> PriorCapture | None:
+        row = self._row(url)
+        if not row or not row[1] or not row[2]:
+            return None
+        record_id = row[6] if len(row) > 6 and row[6] else None
+        return PriorCapture(url, _date(float(row[2])), record_id, row[1])
+
     def record(self, fetch: Fetch) -> None:
         row = self._row(fetch.url)
-        _, digest, captured, etag, modified, interval = row or ["", "", "", "", "", ""]
+        _, digest, captured, etag, modified, interval, record_id = ([*(row or [])] + [""] * 7)[:7]
         changed = fetch.record_type == "response" and fetch.status == 200
         if changed:
             digest, captured = fetch.digest or "", str(fetch.at)
             etag, modified = fetch.etag or "", fetch.last_modified or ""
+            record_id = fetch.record_id or ""
         elif fetch.status == 304:
             etag, modified = fetch.etag or etag, fetch.last_modified or modified
         pipe = self.r.pipeline()
@@ -405,7 +431,7 @@ class RedisState:
         else:
             pipe.zrem(self._k("recheck"), fetch.url)
         status = str(fetch.status) if fetch.status != 304 else (row[0] if row else "304")
-        fields = (status, digest, captured, etag, modified, new_interval)
+        fields = (status, digest, captured, etag, modified, new_interval, record_id)
         pipe.hset(self._k("url"), fetch.url, "\t".join(fields))
         pipe.execute()
 

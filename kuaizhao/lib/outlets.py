@@ -19,6 +19,7 @@ An outlet config is data, not code. Example::
     [politeness]
     concurrency = 2                              # parallel requests to this outlet
     delay = 0.0                                  # seconds between requests
+    autothrottle = true                          # false: no slowing down as latency grows
 """
 
 from __future__ import annotations
@@ -74,6 +75,7 @@ class Outlet:
     verified: bool = False
     concurrency: int = 2
     delay: float = 1.0
+    autothrottle: bool = True
     path: Path | None = field(default=None, compare=False)
 
     def in_scope(self, url: str) -> bool:
@@ -165,6 +167,8 @@ def parse_outlet(data: dict[str, Any], where: str = "<outlet>", path: Path | Non
         raise OutletConfigError(f"{where}: 'politeness.concurrency' must be an integer 1-64")
     if not isinstance(delay, int | float) or delay < 0:
         raise OutletConfigError(f"{where}: 'politeness.delay' must be a number >= 0")
+    if not isinstance(politeness.get("autothrottle", True), bool):
+        raise OutletConfigError(f"{where}: 'politeness.autothrottle' must be true or false")
     scope = _strings(data, "scope", where)
     if not scope:
         raise OutletConfigError(f"{where}: 'scope' must list at least one URL prefix or domain")
@@ -186,6 +190,7 @@ def parse_outlet(data: dict[str, Any], where: str = "<outlet>", path: Path | Non
         verified=bool(data.get("verified", False)),
         concurrency=concurrency,
         delay=float(delay),
+        autothrottle=bool(politeness.get("autothrottle", True)),
         path=path,
     )
 

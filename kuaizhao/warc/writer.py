@@ -45,6 +45,7 @@ class CaptureRef:
     length: int
     record_type: str
     payload_digest: str
+    record_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,10 @@ class PriorCapture:
     url: str
     date: datetime
     record_id: str | None = None
+    payload_digest: str | None = None
+
+
+NOT_MODIFIED_PROFILE = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
 
 
 DigestKey = tuple[str, str]
@@ -228,8 +233,13 @@ class WarcWriter:
         protocol: str = "HTTP/1.1",
         ip: str | None = None,
         outlet: str | None = None,
+        not_modified: PriorCapture | None = None,
     ) -> CaptureRef:
-        """Write request, response (or revisit) and metadata records for one exchange."""
+        """Write request, response (or revisit) and metadata records for one exchange.
+
+        ``not_modified``: the earlier capture a 304 answer to a conditional request confirms;
+        the 304 is then written as a ``server-not-modified`` revisit of it.
+        """
         target = clean_field(url)
         date = format_date(captured_at)
         digest = sha1_digest(body)
@@ -255,7 +265,26 @@ class WarcWriter:
             f"{protocol} {status} {reason}".rstrip(), _response_headers(response_headers)
         )
         prior = self._digests.get((url, digest))
-        if prior is None:
+        if status == 304 and not_modified is not None:
+            record_type = "revisit"
+            digest = not_modified.payload_digest or digest
+            revisit = {
+                "WARC-Profile": NOT_MODIFIED_PROFILE,
+                "WARC-Refers-To-Target-URI": clean_field(not_modified.url),
+                "WARC-Refers-To-Date": format_date(not_modified.date),
+            }
+            if not_modified.record_id:
+                revisit["WARC-Refers-To"] = not_modified.record_id
+            if not_modified.payload_digest:
+                revisit["WARC-Payload-Digest"] = not_modified.payload_digest
+            response = warc.create_warc_record(
+                target,
+                "revisit",
+                http_headers=head,
+                warc_headers_dict=_warc_headers("revisit", response_id, common, revisit),
+            )
+            prior = not_modified
+        elif prior is None:
             record_type = "response"
             response = warc.create_warc_record(
                 target,
@@ -303,7 +332,7 @@ class WarcWriter:
         if prior is None:
             self._digests[(url, digest)] = PriorCapture(url, captured_at, response_id)
         offset = start + response_start
-        ref = CaptureRef(current.name, offset, response_length, record_type, digest)
+        ref = CaptureRef(current.name, offset, response_length, record_type, digest, response_id)
         if current.tell() >= self.max_size:
             self.close()
         return ref

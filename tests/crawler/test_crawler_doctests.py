@@ -9,7 +9,13 @@ import pytest
 
 
 @pytest.mark.parametrize(
-    "name", ["kuaizhao.crawler.seen", "kuaizhao.crawler.politeness", "kuaizhao.settings"]
+    "name",
+    [
+        "kuaizhao.crawler.seen",
+        "kuaizhao.crawler.politeness",
+        "kuaizhao.crawler.links",
+        "kuaizhao.settings",
+    ],
 )
 def test_doctests(name: str) -> None:
     result = doctest.testmod(importlib.import_module(name))

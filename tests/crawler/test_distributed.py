@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -14,7 +16,7 @@ from kuaizhao.crawler.seen import BloomFilter, bloom_size
 from kuaizhao.sampleweb.config import write_outlets
 from kuaizhao.sampleweb.server import SampleWeb
 from tests.crawler.test_crawl import ROOT, UA
-from tests.crawler.test_resume import captures, manifest
+from tests.crawler.test_resume import captures, control, manifest
 
 pytestmark = pytest.mark.e2e
 
@@ -69,6 +71,49 @@ def test_two_crawlers_sharing_redis_capture_every_article_once_into_one_pg_catal
         files = {row[0] for row in db.execute("SELECT name FROM archive_warcfile")}
     assert {a["url"] for a in articles} <= urls
     assert len({f.rsplit("-", 2)[1] for f in files}) == 2  # files of both crawlers
+
+
+def test_a_request_taken_by_a_crawler_killed_9_is_not_lost(
+    tmp_path: Path, redis_url: str, redis_prefix: str
+) -> None:
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    web = SampleWeb(articles=12, seed=4).start()
+    warc = tmp_path / "warc"
+    try:
+        write_outlets(tmp_path / "outlets", web.url)
+        target = manifest(web)[7]["url"]
+        control(web, "fault", {"path": "/" + target.split("/", 3)[3], "kind": "slow"})
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        command = [sys.executable, "-m", "kuaizhao.crawler", "--outlets"]
+        command += [str(tmp_path / "outlets"), "--warc-dir", str(warc), "--user-agent", UA]
+        command += ["--state-dir", str(tmp_path), "--redis-url", redis_url]
+        command += ["--redis-prefix", redis_prefix, "--log-file", str(tmp_path / "crawl.log")]
+        first = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
+        leased = f"{redis_prefix}:requests:leased"
+        deadline = time.monotonic() + 120
+        while not any(target.encode() in v for v in client.hvals(leased)):
+            assert first.poll() is None and time.monotonic() < deadline, "never took the request"
+            time.sleep(0.02)
+        first.send_signal(signal.SIGKILL)  # it holds the slow request: popped, not answered
+        first.wait()
+        assert any(target.encode() in v for v in client.hvals(leased))  # still accounted for
+        control(web, "fault", {"path": "/" + target.split("/", 3)[3], "clear": True})
+        second = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True,
+                                timeout=300)  # fmt: skip
+        assert second.returncode == 0, second.stderr[-3000:]
+        articles = manifest(web)
+    finally:
+        web.stop()
+        client.close()
+    fetched = {c.url for c in captures(warc) if c.status == 200}
+    assert target in fetched
+    wanted = {p for a in articles for p in a["pages"]} | {
+        i["src"] for a in articles for i in a["images"]
+    }
+    assert wanted <= fetched  # nothing lost
+    assert redis.Redis.from_url(redis_url).zcard(f"{redis_prefix}:requests:inflight") == 0
 
 
 def test_the_seen_filter_stays_bounded_at_ten_million_urls() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -114,8 +115,59 @@ def test_an_edited_article_is_captured_again_an_unchanged_one_is_not(
     assert [c.record_type for c in versions] == ["response", "response"]
     assert versions[0].payload_digest != versions[1].payload_digest
     assert "更正" in versions[1].payload.decode("utf-8", "replace")
-    assert history(unchanged["url"]) == [("response", 200), ("response", 304)]
+    assert history(unchanged["url"]) == [("response", 200), ("revisit", 304)]
     assert second["not_modified"] > 0
+
+
+def test_a_304_is_stored_as_a_server_not_modified_revisit_the_catalogue_counts(
+    tmp_path: Path, web: SampleWeb
+) -> None:
+    home = tmp_path / "home"
+    outlets = tmp_path / "outlets"
+    write_outlets(outlets, web.url)
+    warc = home / "warc"
+    args = ("--state-dir", str(home), "--recheck-after", "0")
+    run_crawler(outlets, warc, *args)
+    second = run_crawler(outlets, warc, *args)
+    article = manifest(web)[5]
+    first, again = [c for c in captures(warc) if c.url == article["url"]]
+    assert (first.record_type, first.status) == ("response", 200)
+    assert (again.record_type, again.status) == ("revisit", 304)
+    assert again.refers_to_uri == article["url"]
+    assert again.refers_to_date == first.captured_at
+    assert again.payload_digest == first.payload_digest  # so replay finds the full response
+    record = {name.lower(): value for name, value in raw_headers(warc, again)}
+    assert record["warc-profile"].endswith("/revisit/server-not-modified")
+    assert record["warc-refers-to"] == first.record_id
+    assert second["revisits"] >= 1 and second["not_modified"] >= 1
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "KUAIZHAO_HOME": str(home)}
+    env.pop("KUAIZHAO_DATABASE_URL", None)
+    ingest = subprocess.run(
+        [sys.executable, "-m", "kuaizhao", "ingest", "--outlets", str(outlets)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert ingest.returncode == 0, ingest.stderr[-3000:]
+    assert "unchanged" in ingest.stderr
+    with sqlite3.connect(home / "kuaizhao.sqlite3") as db:
+        kinds = db.execute(
+            "SELECT record_type, status FROM archive_capture WHERE url = ? ORDER BY captured_at",
+            (article["url"],),
+        ).fetchall()
+        last = db.execute(
+            "SELECT last_captured_at FROM archive_article WHERE url = ?", (article["url"],)
+        ).fetchone()[0]
+    assert kinds == [("response", 200), ("revisit", 304)]
+    assert datetime.fromisoformat(last).replace(tzinfo=UTC) == again.captured_at
+
+
+def raw_headers(warc_dir: Path, capture: WarcCapture) -> list[tuple[str, str]]:
+    from warcio.archiveiterator import ArchiveIterator
+
+    with (warc_dir / capture.warc_file).open("rb") as fh:
+        fh.seek(capture.offset)
+        record = next(iter(ArchiveIterator(fh)))
+        return [(str(k), str(v)) for k, v in record.rec_headers.headers]
 
 
 def test_an_unchanged_article_without_validators_becomes_a_revisit(
