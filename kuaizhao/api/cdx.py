@@ -29,6 +29,7 @@ from django.views.decorators.http import require_safe
 from kuaizhao.archive.mementos import BadTimestamp, timestamp_range
 from kuaizhao.archive.models import Capture
 from kuaizhao.lib.surt import BadUrl, surt
+from kuaizhao.takedown import visibility
 from kuaizhao.warc.cdxj import FIELDS, CdxEntry
 
 MATCH_TYPES = ("exact", "prefix", "host", "domain")
@@ -181,15 +182,18 @@ def entry(capture: Capture) -> CdxEntry:
 
 
 def select(query: CdxQuery) -> list[CdxEntry]:
+    rules = visibility.rules()
     rows: Iterable[Capture] = captures(query)
     if query.sort == "closest" and query.closest is not None:
         moment = query.closest
         everything = list(captures(query)[:MAX_LIMIT])
         rows = sorted(everything, key=lambda c: (abs(c.captured_at - moment), c.captured_at))
     else:
-        rows = captures(query)[: MAX_LIMIT if query.filters else query.limit]
+        rows = captures(query)[: MAX_LIMIT if query.filters or rules else query.limit]
     kept: list[CdxEntry] = []
     for capture in rows:
+        if rules and rules.hides(capture.surt):
+            continue
         item = entry(capture)
         if all(test(item.fields()) for test in query.filters):
             kept.append(item)

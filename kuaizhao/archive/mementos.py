@@ -16,6 +16,7 @@ from django.db.models import QuerySet
 
 from kuaizhao.archive.models import Capture
 from kuaizhao.lib.surt import BadUrl, surt
+from kuaizhao.takedown import visibility
 
 TIMESTAMP = re.compile(r"\d{4}(\d{2}){0,5}")
 LINK_FORMAT = "application/link-format"
@@ -82,8 +83,11 @@ def parse_http_date(text: str) -> datetime:
 
 
 def captures_of(url: str) -> QuerySet[Capture]:
-    """Every capture of the page ``url`` names, oldest first (``BadUrl`` if it names none)."""
-    return Capture.objects.filter(surt=surt(url)).order_by("captured_at", "id")
+    """Every capture of the page ``url`` names, oldest first (``BadUrl`` if it names none);
+    ``Http404``/``Blocked`` if a takedown rule covers it."""
+    key = surt(url)
+    visibility.guard_surt(key, url)
+    return Capture.objects.filter(surt=key).order_by("captured_at", "id")
 
 
 def closest(url: str, moment: datetime | None) -> Capture | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -27,9 +27,11 @@ class ExportStats:
     skipped_files: list[str] = field(default_factory=list)
 
 
-def _keep(record_type: str, date: str | None, since: datetime) -> bool:
+def _keep(record_type: str, date: str | None, since: datetime | None) -> bool:
     if record_type == "warcinfo" or not date:
         return False
+    if since is None:
+        return True
     try:
         return parse_date(date) >= since
     except ValueError:
@@ -37,16 +39,21 @@ def _keep(record_type: str, date: str | None, since: datetime) -> bool:
 
 
 def export_warcs(
-    paths: Iterable[Path], destination: Path, *, since: datetime | None = None
+    paths: Iterable[Path],
+    destination: Path,
+    *,
+    since: datetime | None = None,
+    drop: Callable[[str], bool] | None = None,
 ) -> ExportStats:
     """Copy ``paths`` (closed WARC files) into ``destination``; with ``since``, only records
-    dated at or after it (a file with none is left out)."""
+    dated at or after it (a file with none is left out); records whose target URI ``drop``
+    refuses are left out too."""
     destination.mkdir(parents=True, exist_ok=True)
     stats = ExportStats()
     for path in paths:
         target = destination / path.name
         temp = destination / (path.name + OPEN_SUFFIX)
-        if since is None:
+        if since is None and drop is None:
             shutil.copyfile(path, temp)
             with open(path, "rb") as fh:
                 records = _iter_records(fh, str(path), DEFAULT_MAX_RECORD)
@@ -58,7 +65,9 @@ def export_warcs(
                 for record in _iter_records(src, str(path), DEFAULT_MAX_RECORD):
                     if record.type == "warcinfo" and not ranges:
                         ranges.append((record.offset, record.length))
-                    elif _keep(record.type, record.get("WARC-Date"), since):
+                    elif _keep(record.type, record.get("WARC-Date"), since) and not (
+                        drop and drop(record.get("WARC-Target-URI") or "")
+                    ):
                         ranges.append((record.offset, record.length))
                         kept += 1
                 for offset, length in ranges:

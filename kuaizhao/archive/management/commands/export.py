@@ -19,6 +19,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from kuaizhao import conf
 from kuaizhao.archive.mementos import BadTimestamp, timestamp_range
 from kuaizhao.archive.models import ArticleVersion
+from kuaizhao.lib.surt import BadUrl, surt
+from kuaizhao.takedown import visibility
+from kuaizhao.takedown.matching import RuleSet
 from kuaizhao.warc.export import export_warcs
 from kuaizhao.warc.reader import list_warc_files
 
@@ -34,6 +37,13 @@ def parse_since(text: str) -> datetime:
             raise ValueError(str(exc)) from None
     moment = datetime.fromisoformat(text)
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _visible(rules: RuleSet, uri: str) -> bool:
+    try:
+        return rules.hides(surt(uri)) is None
+    except BadUrl:
+        return True
 
 
 def version_record(version: ArticleVersion, number: int) -> dict[str, Any]:
@@ -67,8 +77,10 @@ def version_record(version: ArticleVersion, number: int) -> dict[str, Any]:
 
 
 def export_jsonl(out: TextIO, since: datetime | None) -> int:
-    versions = ArticleVersion.objects.select_related("article__outlet", "capture").order_by(
-        "article_id", "captured_at", "id"
+    versions = (
+        ArticleVersion.objects.select_related("article__outlet", "capture")
+        .exclude(article_id__in=visibility.hidden_ids())
+        .order_by("article_id", "captured_at", "id")
     )
     count, current, number = 0, None, 0
     for version in versions.iterator():
@@ -108,7 +120,13 @@ class Command(BaseCommand):
             destination: Path = options["warc"]
             if destination.resolve() == conf.warc_dir().resolve():
                 raise CommandError("--warc must not be the archive's own WARC directory")
-            stats = export_warcs(list_warc_files(conf.warc_dir()), destination, since=since)
+            rules = visibility.load()
+            stats = export_warcs(
+                list_warc_files(conf.warc_dir()),
+                destination,
+                since=since,
+                drop=(lambda uri: not _visible(rules, uri)) if rules else None,
+            )
             self.stdout.write(
                 f"exported {stats.records} records in {stats.files} WARC files "
                 f"({stats.bytes} bytes) to {destination}"
