@@ -8,14 +8,8 @@ from __future__ import annotations
 
 import html
 import json
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
 import urllib.parse
-import urllib.request
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
@@ -23,19 +17,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from tests.live_site import crawled_site, fetch
+
 pytestmark = pytest.mark.e2e
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def fetch(url: str) -> str:
-    with urllib.request.urlopen(url, timeout=30) as response:
-        return str(response.read().decode("utf-8"))
 
 
 def plain(page: str) -> str:
@@ -43,61 +28,10 @@ def plain(page: str) -> str:
     return re.sub(r"\s+", "", html.unescape(re.sub(r"<[^>]+>", "", page)))
 
 
-def wait_for(url: str, process: subprocess.Popen[Any]) -> None:
-    for _ in range(200):
-        if process.poll() is not None:
-            raise RuntimeError(f"{process.args} exited with {process.returncode}")
-        try:
-            urllib.request.urlopen(url, timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"{url} did not answer")
-
-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    home = tmp_path_factory.mktemp("home")
-    env = {**os.environ, "KUAIZHAO_HOME": str(home)}
-    sample = subprocess.Popen(
-        [sys.executable, "-m", "kuaizhao.sampleweb", "--port", "0"],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    servers: list[subprocess.Popen[Any]] = [sample]
-    try:
-        assert sample.stdout is not None
-        base = re.search(r"(http://\S+/)", sample.stdout.readline())
-        assert base, "the sample web did not print its URL"
-        sample_url = base.group(1)
-        port = sample_url.rsplit(":", 1)[1].strip("/")
-        outlets = home / "outlets"
-        subprocess.run(
-            [sys.executable, "-m", "kuaizhao.sampleweb", "--port", port,
-             "--write-outlets", str(outlets)],
-            check=True, stdout=subprocess.DEVNULL,
-        )  # fmt: skip
-        crawl = subprocess.run(
-            [sys.executable, "-m", "kuaizhao", "crawl", "--once", "--outlets", str(outlets)],
-            env=env, capture_output=True, text=True, timeout=600,
-        )  # fmt: skip
-        assert crawl.returncode == 0, crawl.stderr[-3000:]
-        site_port = free_port()
-        serve = subprocess.Popen(
-            [sys.executable, "-m", "kuaizhao", "serve", "--port", str(site_port)],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        servers.append(serve)
-        site_url = f"http://127.0.0.1:{site_port}"
-        wait_for(site_url + "/", serve)
-        manifest = json.loads(fetch(sample_url + "_control/manifest"))["articles"]
-        yield {"url": site_url, "sample": sample_url, "manifest": manifest, "home": home}
-    finally:
-        for server in servers:
-            server.terminate()
-            server.wait(timeout=10)
-        assert sample.stdout is not None
-        sample.stdout.close()
+    with crawled_site(tmp_path_factory.mktemp("home")) as site:
+        yield site
 
 
 def snapshot_url(site: dict[str, Any], article_url: str) -> str:

@@ -15,7 +15,7 @@ from collections import Counter, OrderedDict
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from kuaizhao.sampleweb import feeds, templates
+from kuaizhao.sampleweb import feeds, hostile, templates
 from kuaizhao.sampleweb.corpus import Corpus
 from kuaizhao.sampleweb.faults import Fault, make_fault
 from kuaizhao.sampleweb.images import png_for
@@ -115,6 +115,7 @@ class App:
         self.cache: OrderedDict[str, Response] = OrderedDict()
         self.stats: Counter[str] = Counter({k: 0 for k in STAT_KINDS})
         self.faults: dict[str, Fault] = {}
+        self.hostile: set[str] = set()  # ids published with "hostile": true
         self.changed_at = 0
         self.list_res = [_list_re(s) for s in SITES]
         self.disallowed = tuple(feeds.disallowed_prefixes()[1:])
@@ -259,6 +260,8 @@ class App:
         related = templates.links_for(self.corpus, site, near)
         hot = templates.links_for(self.corpus, site, self.corpus.by_site[si][-6:][::-1])
         html = templates.article_page(self.corpus, view, page, related, hot)
+        if art.aid in self.hostile:
+            html = hostile.inject(html)
         if self.page_bytes:
             html = _padded(html, art.aid, self.page_bytes)
         return self._html(site, html, "article", max(art.ts, art.modified))
@@ -332,4 +335,7 @@ class App:
             return error(404, str(exc.args[0]), "control")
         except ValueError as exc:
             return error(400, str(exc), "control")
+        if name == "publish" and data.get("hostile") is True:
+            self.hostile.add(art.aid)
+            self._invalidate()
         return _json(self.corpus.manifest_entry(art))

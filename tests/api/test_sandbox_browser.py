@@ -3,7 +3,6 @@ not run: not in the frame, and not when the framed address is opened on its own.
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,21 +12,15 @@ import pytest
 from kuaizhao.archive.ingest import ingest
 from kuaizhao.lib.outlets import Outlet
 from kuaizhao.warc.writer import WarcWriter
-from tests.conftest import require_service
+from tests.chromium import FLAGS, chromium_path
 from tests.factories import write_page
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-FLAGS = (
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-)  # fmt: skip
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture(autouse=True)
-def chromium() -> None:
-    if CHROMIUM is None:
-        require_service("Chromium", "no chromium on PATH (Debian: apt-get install chromium)")
+def chromium() -> str:
+    return chromium_path()
 
 
 URL = "http://news.test.example/gn/2024/0301/c777.html"
@@ -40,10 +33,9 @@ PAGE = """<!doctype html><html><head><title>原标题</title>
 
 
 def dump_dom(url: str, tmp_path: Path) -> str:
-    assert CHROMIUM is not None
     result = subprocess.run(
         [
-            CHROMIUM, *FLAGS,
+            chromium_path(), *FLAGS,
             f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=2000",
             "--dump-dom", url,
         ],

@@ -61,3 +61,47 @@ def highlight(text: str, terms: tuple[str, ...] | list[str]) -> SafeString:
 def memento(capture: Capture, modifier: str = "") -> str:
     """The archive address of a capture: ``/web/<timestamp><modifier>/<url>``."""
     return mementos.memento_path(capture, modifier)
+
+
+# Where the extractor found a field (kuaizhao.extract: the rule's place, then the label it
+# matched), in words a reader understands.
+_PLACES = {
+    "h1": "网页的一级标题（h1）",
+    "title": "网页的 <title>",
+    "og:title": "网页元数据 og:title",
+    "breadcrumb": "网页的导航路径（面包屑）",
+    "meta-line": "标题下方的信息行",
+    "body-line": "正文中的信息行",
+    "body byline": "正文中的署名",
+    "lead byline": "正文开头的电头署名",
+    "after-body": "正文之后的信息行",
+    "above-title": "标题上方的信息行",
+    "meta source": "网页元数据（meta）",
+    "url": "网址",
+}
+
+
+@register.filter
+def provenance(where: str | None) -> str:
+    """``meta-line 来源`` → ``取自：标题下方的信息行“来源”``; nothing known → 原文."""
+    if not where:
+        return "取自：原文"
+    for place in sorted(_PLACES, key=len, reverse=True):
+        if where == place or where.startswith(place + " "):
+            label = where[len(place) :].strip()
+            return f"取自：{_PLACES[place]}" + (f"“{label}”" if label else "")
+    tag, _, rest = where.partition(" ")
+    if tag.isalnum() and tag.isascii() and len(tag) <= 6:
+        return f"取自：网页的 <{tag}> 元素" + (f"（{rest}）" if rest else "")
+    return f"取自：{where}"
+
+
+_HAN = re.compile(r"[\u3400-\u9fff]")
+
+
+@register.filter
+def reader_message(message: object) -> str:
+    """An error message meant for readers (ours are Chinese); Django's English internals
+    ("No Article matches the given query.", "Resolver404") are not shown."""
+    text = str(message or "")
+    return text if _HAN.search(text) else ""
