@@ -34,7 +34,7 @@ pytest: install
 
 # The catalogue, its pages, API and search once more with PostgreSQL as the database.
 PG_URL ?= postgres://postgres@127.0.0.1:5432/kuaizhao
-PG_TESTS := tests/archive tests/api tests/search tests/ops
+PG_TESTS := tests/archive tests/api tests/search tests/ops tests/takedown tests/subscriptions
 pytest-postgres: install
 	@if $(BIN)/python -c "import psycopg; psycopg.connect('$(PG_URL:/kuaizhao=/postgres)', connect_timeout=3).close()" 2>/dev/null; then \
 		KUAIZHAO_DATABASE_URL=$(PG_URL) $(BIN)/pytest -q -p no:cacheprovider $(PG_TESTS); \

@@ -60,11 +60,13 @@ def crawl_round(outlets_dir: Path) -> int:
 
 def _ingest_quietly(outlets: list[Any]) -> str:
     from kuaizhao.archive.ingest import ingest
+    from kuaizhao.subscriptions.delivery import deliver
 
     stats = ingest(conf.warc_dir(), outlets)
+    sent = deliver()  # 我的订阅: digests and webhooks that the new matches made due
     line = (
         f"ingest {time.strftime('%H:%M:%S')}: {stats.files} files, {stats.captures} captures, "
-        f"{stats.created} new articles, {stats.updated} changed"
+        f"{stats.created} new articles, {stats.updated} changed, {sent.emails} digests mailed"
     )
     if stats.errors:
         line += f", {len(stats.errors)} errors (first: {stats.errors[0]})"
@@ -138,8 +140,8 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     _django()
     forever = not args.once
     command = crawl_command(outlets_dir, forever=forever, interval=args.interval)
-    if forever:
-        command += ["--warc-max-age", str(conf.get_int("KUAIZHAO_WARC_MAX_AGE"))]
+    # --once too: ingest works on closed files, so they close as the crawl goes
+    command += ["--warc-max-age", str(conf.get_int("KUAIZHAO_WARC_MAX_AGE"))]
     code = watch_crawl(command, outlets, float(conf.get_int("KUAIZHAO_INGEST_INTERVAL")))
     if code != 0:
         print(f"kuaizhao: the crawler exited with status {code}", file=sys.stderr)
@@ -174,18 +176,21 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 def cmd_reindex(args: argparse.Namespace) -> int:
     outlets = _outlets(args.outlets)
     _django()
+    from kuaizhao.archive import signals
     from kuaizhao.archive.ingest import reset
 
-    reset()
-    return ingest_all(outlets)
+    with signals.quiet():  # rebuilt articles are news to nobody: no matches, no mail
+        reset()
+        return ingest_all(outlets)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
     _django()
     from kuaizhao.archive.server import serve
 
-    print(f"kuaizhao serving on http://{args.host}:{args.port}/", flush=True)
-    serve(args.host, args.port, args.workers)
+    mode = " (production)" if args.prod else ""
+    print(f"kuaizhao serving on http://{args.host}:{args.port}/{mode}", flush=True)
+    serve(args.host, args.port, args.workers, prod=args.prod)
     return 0
 
 
@@ -218,6 +223,9 @@ ARCHIVE_COMMANDS = {
     "export": "copy the archive out: --warc DIR (records byte for byte) or --jsonl FILE",
     "verify": "re-read every WARC record, check its digests and the catalogue's pointers",
     "cdxj": "write the CDXJ index of every capture",
+    "takedown": "removal rules: apply --verb V --prefix URL --reason WHY, list, revoke ID, purge N",
+    "users": "我的订阅 accounts: `kuaizhao users create EMAIL --token` prints an API token",
+    "deliver": "send the 我的订阅 email digests and webhook deliveries that are due",
 }
 
 
@@ -304,7 +312,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("serve", cmd_serve, "serve the site")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
-    p.add_argument("--workers", type=int, default=2)
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="worker processes (default 2, or by cores with --prod)",
+    )
+    p.add_argument(
+        "--prod",
+        action="store_true",
+        help="production settings: 2 workers per core + 1, app preloaded, workers recycled",
+    )
     p = add("demo", cmd_demo, "start the sample web, crawl it and serve the site")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)

@@ -74,7 +74,31 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "KUAIZHAO_INGEST_INTERVAL",
         "60",
-        "Seconds between two ingests of closed WARC files during `kuaizhao crawl --forever`.",
+        "Seconds between two ingests of closed WARC files during `kuaizhao crawl`.",
+    ),
+    Setting(
+        "KUAIZHAO_SITE_URL",
+        "http://127.0.0.1:8000",
+        "The site's public address, for links in emails, feeds and webhooks.",
+    ),
+    Setting(
+        "KUAIZHAO_EMAIL_HOST",
+        "",
+        "SMTP server for account and digest mail (empty: mail is written to HOME/mail).",
+    ),
+    Setting("KUAIZHAO_EMAIL_PORT", "25", "SMTP port (587 with KUAIZHAO_EMAIL_TLS=True)."),
+    Setting("KUAIZHAO_EMAIL_USER", "", "SMTP user name (empty: no authentication)."),
+    Setting("KUAIZHAO_EMAIL_PASSWORD", "", "SMTP password.", True),
+    Setting("KUAIZHAO_EMAIL_TLS", "False", "STARTTLS to the SMTP server: True or False."),
+    Setting(
+        "KUAIZHAO_EMAIL_FROM",
+        "kuaizhao <noreply@localhost>",
+        "Sender address of account and digest mail.",
+    ),
+    Setting(
+        "KUAIZHAO_WEBHOOK_PRIVATE",
+        "False",
+        "Allow subscription webhooks to private and loopback addresses (tests, intranets).",
     ),
 )
 

@@ -39,19 +39,26 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    # The API docs page's scripts and styles, served by WhiteNoise (no CDN, the CSP allows it).
+    "ninja",
     "kuaizhao.archive",
+    "kuaizhao.takedown",
+    "kuaizhao.subscriptions",
+    "kuaizhao.ops",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "kuaizhao.archive.middleware.ContentSecurityPolicyMiddleware",
+    "kuaizhao.api.middleware.JsonErrorsMiddleware",
     "kuaizhao.archive.middleware.RejectNulMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "kuaizhao.takedown.middleware.TakedownMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -109,6 +116,9 @@ DATABASES = {
     else {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": conf.database_path(),
+        # Keep each web worker's connection: opening one runs the PRAGMAs below, which cost
+        # more than serving a cached page.
+        "CONN_MAX_AGE": 600,
         "OPTIONS": {
             "transaction_mode": "IMMEDIATE",
             "timeout": 5,
@@ -133,6 +143,27 @@ X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 
 KUAIZHAO_SITE_NAME = conf.get("KUAIZHAO_SITE_NAME")
+KUAIZHAO_SITE_URL = conf.get("KUAIZHAO_SITE_URL")
+KUAIZHAO_WEBHOOK_PRIVATE = conf.get_bool("KUAIZHAO_WEBHOOK_PRIVATE")
+
+# Accounts of 我的订阅 (kuaizhao.subscriptions): mail goes through SMTP when a host is set,
+# else into files under $KUAIZHAO_HOME/mail, so nothing is lost before mail is configured.
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "subscriptions"
+LOGOUT_REDIRECT_URL = "home"
+DEFAULT_FROM_EMAIL = conf.get("KUAIZHAO_EMAIL_FROM")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+if conf.get("KUAIZHAO_EMAIL_HOST"):
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = conf.get("KUAIZHAO_EMAIL_HOST")
+    EMAIL_PORT = conf.get_int("KUAIZHAO_EMAIL_PORT")
+    EMAIL_HOST_USER = conf.get("KUAIZHAO_EMAIL_USER")
+    EMAIL_HOST_PASSWORD = conf.get("KUAIZHAO_EMAIL_PASSWORD")
+    EMAIL_USE_TLS = conf.get_bool("KUAIZHAO_EMAIL_TLS")
+    EMAIL_TIMEOUT = 30
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = str(HOME / "mail")
 KUAIZHAO_CONTACT_EMAIL = conf.get("KUAIZHAO_CONTACT_EMAIL")
 
 LOGGING = {

@@ -23,6 +23,16 @@ TEST_OUTLET: dict[str, object] = {
 }
 
 
+@pytest.fixture(autouse=True)
+def _fresh_page_cache() -> Iterator[None]:
+    """Pages are cached in the process by ids and a catalogue stamp; test databases reuse
+    both, so no test may be served a page another test rendered."""
+    yield
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def outlet() -> Outlet:
     return parse_outlet(dict(TEST_OUTLET))

@@ -18,13 +18,15 @@ from datetime import datetime
 from pathlib import Path
 
 from django.db import transaction
+from django.db.models import Q
 
 from kuaizhao import extract as extraction
-from kuaizhao.archive import searching
+from kuaizhao.archive import searching, signals
 from kuaizhao.archive.models import Article, ArticleVersion, Capture, Outlet, WarcFile
 from kuaizhao.lib.outlets import CATEGORY_NAMES, outlet_for
 from kuaizhao.lib.outlets import Outlet as OutletConfig
 from kuaizhao.lib.surt import canonicalize, surt
+from kuaizhao.takedown import visibility
 from kuaizhao.warc.reader import (
     WarcCapture,
     WarcError,
@@ -168,9 +170,12 @@ class ArticleBuilder:
             article = self.extract_article(capture, trusted)
         except (WarcError, OSError) as exc:
             self.stats.errors.append(f"{capture.url}: cannot read capture: {exc}")
+            _failed(capture, config, f"cannot read capture: {exc}")
             return
         if article is None or not article.title or not article.body_text:
             self.stats.skipped += 1
+            if trusted and article is not None:  # None: a later page, merged into its first
+                _failed(capture, config, "no title" if not article.title else "no body text")
             return
         self.store(capture, config, article)
 
@@ -208,12 +213,14 @@ class ArticleBuilder:
         latest.apply_to(row)
         _touch(row, earliest=min([at, *(v.captured_at for v in history)]))
         searching.save(row)
+        visibility.ingested(row)  # a rule may already cover the URL: keep it out of search
         version.article = row
         version.save()
         if history:
             self.stats.updated += 1
         else:
             self.stats.created += 1
+        signals.announce(row, created=not history)
 
     def describe(
         self, row: Article, capture: Capture, config: OutletConfig | None, hint: str | None
@@ -249,14 +256,29 @@ class ArticleBuilder:
         version.capture = capture
 
 
+def _failed(capture: Capture, config: OutletConfig | None, reason: str) -> None:
+    """Count an article page that gave no article, for the status page (ops)."""
+    from kuaizhao.ops.models import ExtractionFailure
+
+    ExtractionFailure.objects.get_or_create(
+        capture=capture,
+        defaults={
+            "outlet": config.slug if config else capture.outlet,
+            "url": capture.url,
+            "captured_at": capture.captured_at,
+            "reason": reason[:200],
+        },
+    )
+
+
 def _touch(row: Article, earliest: datetime | None = None) -> bool:
     """Set the article's first and last capture times from the catalogue; True if changed.
 
-    The last capture is the newest successful capture of its URL (full or revisit) that the
-    catalogue knows, whatever order the WARC files came in.
+    The last capture is the newest successful capture of its URL (full or revisit, a 304
+    revisit included) that the catalogue knows, whatever order the WARC files came in.
     """
     newest = (
-        Capture.objects.filter(surt=row.surt, status=200)
+        Capture.objects.filter(Q(status=200) | Q(status=304, record_type="revisit"), surt=row.surt)
         .order_by("-captured_at")
         .values_list("captured_at", flat=True)
         .first()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from kuaizhao.archive import feeds, views
+from kuaizhao.archive import feeds, outlet_pages, sitemaps, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -12,6 +12,9 @@ urlpatterns = [
     path("search", views.search, name="search"),
     path("lookup", views.lookup, name="lookup"),
     path("img", views.archived_image, name="archived-image"),
-    path("takedown", views.takedown, name="takedown"),
-    path("subscriptions", views.subscriptions, name="subscriptions"),
+    path("o/", outlet_pages.outlet_index, name="outlets"),
+    path("o/<slug:slug>/", outlet_pages.outlet, name="outlet"),
+    path("o/<slug:slug>/feed.atom", feeds.OutletFeed(), name="outlet-feed"),
+    path("sitemap.xml", sitemaps.index, name="sitemap"),
+    path("sitemap-<slug:section>.xml", sitemaps.section, name="sitemap-section"),
 ]
