@@ -88,6 +88,8 @@ def day_start(day: date) -> int:
 
 
 def day_end(day: date) -> int:
+    if day == date.max:  # no next day to start; the calendar has no DST change there
+        return day_start(day) + 86400
     return day_start(day + timedelta(days=1))
 
 

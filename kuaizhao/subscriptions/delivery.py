@@ -16,13 +16,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import http.client
 import ipaddress
 import json
 import logging
 import socket
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -163,21 +162,66 @@ def send_digests(now: datetime | None = None) -> int:
 
 
 # -- webhooks ----------------------------------------------------------------------------------
-def check_webhook_url(url: str) -> None:
-    """Refuse what a server should not call on a reader's behalf."""
-    parts = urlsplit(url)
+def _parts(url: str) -> tuple[str, str, int]:
+    """(scheme, host, port) of a webhook address, or WebhookRefused."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        raise WebhookRefused("Webhook 地址无效") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise WebhookRefused("Webhook 地址须以 http:// 或 https:// 开头")
-    if settings.KUAIZHAO_WEBHOOK_PRIVATE:
-        return
+    return parts.scheme, parts.hostname, port or (443 if parts.scheme == "https" else 80)
+
+
+Address = tuple[socket.AddressFamily, Any]
+
+
+def _resolve(host: str, port: int) -> list[Address]:
     try:
-        infos = socket.getaddrinfo(parts.hostname, parts.port or 443, proto=socket.IPPROTO_TCP)
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError):
         raise WebhookRefused("Webhook 地址的主机名无法解析") from None
-    for info in infos:
-        address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
-        if not address.is_global:
+    return [(info[0], info[4]) for info in infos]
+
+
+def _refuse_private(addresses: list[Address]) -> None:
+    for _, sockaddr in addresses:
+        if not _global(ipaddress.ip_address(str(sockaddr[0]).split("%")[0])):
             raise WebhookRefused("Webhook 地址不能指向内网或本机")
+
+
+def check_webhook_url(url: str) -> None:
+    """Refuse what a server should not call on a reader's behalf."""
+    _, host, port = _parts(url)
+    if not settings.KUAIZHAO_WEBHOOK_PRIVATE:
+        _refuse_private(_resolve(host, port))
+
+
+def webhook_addresses(url: str) -> list[Address]:
+    """The checked addresses to connect to: looking the name up again when connecting would
+    let a DNS server answer a public address for the check and an internal one after it."""
+    _, host, port = _parts(url)
+    addresses = _resolve(host, port)
+    if not settings.KUAIZHAO_WEBHOOK_PRIVATE:
+        _refuse_private(addresses)
+    return addresses
+
+
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+def _global(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """``is_global``, also for the IPv4 address an IPv6 one carries (mapped, 6to4, NAT64,
+    compatible), which ``ipaddress`` counts as global whatever it is."""
+    if isinstance(address, ipaddress.IPv6Address):
+        packed = int(address)
+        embedded = address.ipv4_mapped or address.sixtofour
+        if embedded is None and (address in _NAT64 or packed >> 32 == 0):
+            embedded = ipaddress.IPv4Address(packed & 0xFFFFFFFF)
+        if embedded is not None and not embedded.is_global:
+            return False
+    return address.is_global
 
 
 def sign(secret: str, timestamp: int, body: bytes) -> str:
@@ -204,9 +248,45 @@ def queue_webhooks(now: datetime | None = None) -> int:
     return queued
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
+class _PinnedHTTP(http.client.HTTPConnection):
+    """An HTTP connection to given addresses, not to what the host name resolves to now.
+    It follows no redirect, so a webhook cannot be bounced to an internal address either."""
+
+    addresses: list[Address]
+
+    def connect(self) -> None:
+        error: OSError = OSError("Webhook 地址没有可连接的地址")
+        for family, sockaddr in self.addresses:
+            sock = socket.socket(family, socket.SOCK_STREAM)
+            try:
+                sock.settimeout(self.timeout)
+                sock.connect(sockaddr)
+            except OSError as exc:
+                sock.close()
+                error = exc
+                continue
+            self.sock = sock
+            return
+        raise error
+
+
+class _PinnedHTTPS(http.client.HTTPSConnection, _PinnedHTTP):
+    """TLS on top of ``_PinnedHTTP.connect``, the certificate checked against the host name."""
+
+
+def _post(url: str, body: bytes, headers: dict[str, str]) -> int:
+    scheme, host, port = _parts(url)
+    addresses = webhook_addresses(url)
+    kind = _PinnedHTTPS if scheme == "https" else _PinnedHTTP
+    connection = kind(host.encode("idna").decode("ascii"), port, timeout=TIMEOUT)
+    connection.addresses = addresses
+    try:
+        parts = urlsplit(url)
+        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        connection.request("POST", path, body=body, headers=headers)
+        return connection.getresponse().status
+    finally:
+        connection.close()
 
 
 def attempt(delivery: WebhookDelivery, now: datetime | None = None) -> bool:
@@ -219,21 +299,16 @@ def attempt(delivery: WebhookDelivery, now: datetime | None = None) -> bool:
     stamp = int(time.time())
     error = ""
     try:
-        check_webhook_url(delivery.url)
-        request = urllib.request.Request(
+        status = _post(
             delivery.url,
-            data=body,
-            method="POST",
-            headers={
+            body,
+            {
                 "Content-Type": "application/json; charset=utf-8",
                 "User-Agent": str(settings.KUAIZHAO_SITE_NAME) + " webhook",
                 TIMESTAMP_HEADER: str(stamp),
                 SIGNATURE_HEADER: sign(secret.first() or "", stamp, body),
             },
         )
-        opener = urllib.request.build_opener(_NoRedirects)
-        with opener.open(request, timeout=TIMEOUT) as response:
-            status = response.status
         if 200 <= status < 300:
             delivery.attempts += 1
             delivery.delivered_at = now
@@ -241,10 +316,9 @@ def attempt(delivery: WebhookDelivery, now: datetime | None = None) -> bool:
             delivery.save()
             return True
         error = f"HTTP {status}"
-    except urllib.error.HTTPError as exc:
-        error = f"HTTP {exc.code}"
-    except (urllib.error.URLError, OSError, WebhookRefused) as exc:
-        error = str(exc)
+    except (OSError, ValueError, http.client.HTTPException) as exc:
+        # ValueError: WebhookRefused, or an address http.client cannot send (non-ASCII)
+        error = str(exc) or type(exc).__name__
     delivery.attempts += 1
     delivery.last_error = error[:1000]
     if delivery.attempts >= MAX_ATTEMPTS:

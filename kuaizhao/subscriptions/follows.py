@@ -44,11 +44,13 @@ def normalize(kind: str, value: str) -> tuple[str, str, str]:
         return kind, value, value
     if kind == "story":
         known = value.isdigit() and int(value) <= MAX_ID
-        article = Article.objects.filter(id=int(value)).first() if known else None
+        # Only what the public may see: a taken-down article must not be named by its id.
+        shown = matching.visible(Article.objects.all())
+        article = shown.filter(id=int(value)).first() if known else None
         if article is None:
             raise FollowError("没有这篇快照")
         original, _ = matching.story_of(article)
-        title = Article.objects.filter(id=original).values_list("title", flat=True).first()
+        title = shown.filter(id=original).values_list("title", flat=True).first()
         return kind, str(original), title or article.title
     raise FollowError("不能关注这一类内容")
 

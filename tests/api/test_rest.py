@@ -153,6 +153,14 @@ def test_search_filters_by_category_source_and_date(client: Client, site):
     assert urls(category="guoji") == {OTHER}  # filters alone are a search
 
 
+def test_the_last_representable_day_is_a_date_like_any_other(client: Client, site):
+    everything = {r["url"] for r in get(client, "/api/search", q="城市群")["results"]}
+    for params in ({"before": "9999-12-31"}, {"q": "城市群 before:9999-12-31"}):
+        found = get(client, "/api/search", **{"q": "城市群", **params})["results"]
+        assert {r["url"] for r in found} == everything
+    assert get(client, "/api/search", q="城市群", after="9999-12-31")["results"] == []
+
+
 def test_search_orders_by_time_and_pages(client: Client, site):
     found = get(client, "/api/search", q="城市群", order="time")
     times = [r["published_at"] for r in found["results"]]

@@ -386,6 +386,8 @@ def test_search_filters_by_source_and_publish_date(client: Client, archive):
     assert "五市城际公交开通" in found and "推进会举行" not in found
     found = titles(q="城市群", before="2024-03-01")
     assert "推进会举行" in found and "五市城际公交开通" not in found
+    found = titles(q="城市群", before="9999-12-31")  # the last day has no next day
+    assert "推进会举行" in found and "五市城际公交开通" in found
 
 
 @pytest.mark.parametrize(

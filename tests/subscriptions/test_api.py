@@ -42,6 +42,8 @@ def test_follows_and_feed_through_the_api(client: Client, publish: Any) -> None:
     assert made.status_code == 201, made.content
     again = api(client, alice, "post", "/follows", {"kind": "query", "value": "铁路  开通"})
     assert again.status_code == 200 and again.json()["id"] == made.json()["id"]
+    late = {"kind": "query", "value": "铁路 before:9999-12-31"}
+    assert api(client, alice, "post", "/follows", late).status_code == 201
     bad = api(client, alice, "post", "/follows", {"kind": "query", "value": "-只有排除"})
     assert bad.status_code == 400 and bad.json()["detail"]
     assert api(client, alice, "post", "/follows", {"kind": "nope", "value": "x"}).status_code == 400
@@ -62,6 +64,21 @@ def test_follows_and_feed_through_the_api(client: Client, publish: Any) -> None:
     assert api(client, bob, "delete", f"/follows/{mine}").status_code == 404
     assert api(client, alice, "delete", f"/follows/{mine}").status_code == 204
     assert not Follow.objects.filter(id=mine).exists()
+
+
+def test_a_taken_down_story_cannot_be_followed(client: Client, publish: Any) -> None:
+    """Following by id must not name an article the takedown rules hide."""
+    from kuaizhao.takedown import actions
+
+    hidden, shown = publish([page(1, "城际铁路开通", RAIL), page(2, "另一条新闻", RAIL[::-1])])
+    actions.apply_rule(hidden.url, "exclude", actor="cli:ops", exact=True, note="test")
+    alice = token_for("alice@example.org")
+
+    refused = api(client, alice, "post", "/follows", {"kind": "story", "value": str(hidden.id)})
+    assert refused.status_code == 400 and "城际铁路开通" not in refused.content.decode()
+    assert not Follow.objects.filter(kind="story").exists()
+    made = api(client, alice, "post", "/follows", {"kind": "story", "value": str(shown.id)})
+    assert made.status_code == 201 and made.json()["label"] == "另一条新闻"
 
 
 def test_no_token_no_access(client: Client) -> None:

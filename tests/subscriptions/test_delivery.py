@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import io
 import json
+import socket
 import threading
 from collections.abc import Iterator
 from datetime import timedelta
@@ -169,9 +170,53 @@ def test_webhooks_are_signed_and_retried_with_backoff(publish: Any, receiver: An
 
 def test_webhooks_to_private_addresses_are_refused_unless_allowed(settings: Any) -> None:
     settings.KUAIZHAO_WEBHOOK_PRIVATE = False
-    for url in ("http://127.0.0.1:9/x", "http://[::1]/x", "ftp://example.org/", "http://10.1.2.3/"):
+    for url in (
+        "http://127.0.0.1:9/x",
+        "http://[::1]/x",
+        "ftp://example.org/",
+        "http://10.1.2.3/",
+        "http://example.org:99999/x",
+        "http://[::ffff:127.0.0.1]/x",
+        "http://[64:ff9b::7f00:1]/x",
+        "http://[2002:7f00:1::1]/x",
+        "http://[::127.0.0.1]/x",
+    ):
         with pytest.raises(delivery.WebhookRefused):
             delivery.check_webhook_url(url)
+
+
+def test_a_webhook_goes_to_the_address_that_was_checked(
+    publish: Any, receiver: Any, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DNS rebinding: the name answers a public address when checked, then an internal one.
+    Here 127.0.0.1 stands for the public address and 127.0.0.2 for the internal service."""
+    url, handler = receiver
+    port = int(url.rsplit(":", 1)[1].split("/")[0])
+    internal = type("Internal", (Receiver,), {"received": [], "failures": []})
+    server = ThreadingHTTPServer(("127.0.0.2", port), internal)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    answers = iter(["127.0.0.1"] + ["127.0.0.2"] * 9)
+
+    def rebinding(host: str, *args: Any, **kwargs: Any) -> Any:
+        assert host == "hook.test.example"
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (next(answers), port))]
+
+    settings.KUAIZHAO_WEBHOOK_PRIVATE = False
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    monkeypatch.setattr(delivery, "_global", lambda address: str(address) == "127.0.0.1")
+    alice = reader("alice", digest="off")
+    hook = f"http://hook.test.example:{port}/hook"
+    Profile.objects.filter(user=alice).update(webhook_url=hook)
+    follows.create(alice, "query", "铁路")
+    publish([page(1, "城际铁路开通", RAIL)])
+    try:
+        result = delivery.deliver()
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert internal.received == []
+    assert (result.pushed, len(handler.received)) == (1, 1)
+    assert handler.received[0][0]["Host"] == f"hook.test.example:{port}"
 
 
 @pytest.mark.django_db(transaction=True)  # each batch commits, as in a crawl
