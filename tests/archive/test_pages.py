@@ -217,6 +217,23 @@ def test_the_snapshot_page_names_the_other_outlets_that_carry_the_story(
     assert "最早见于" in copy_page and f'href="/s/{archive["c102.html"].id}"' in copy_page
 
 
+def test_a_copy_on_the_same_outlet_is_not_counted_as_another_outlet(
+    client: Client, archive, home: Path, outlet: Outlet
+):
+    copy = Page(
+        "http://news.test.example/gn/2024/0303/c103.html",
+        title="五市城际公交开通",
+        published="2024-03-03 09:00:00",
+        source="测试日报",
+        paragraphs=archive["c102.html"].body_text.split("\n")[:1] * 3,
+    )
+    write_warc(home / "warc", [copy], captured_at=datetime(2024, 3, 7, tzinfo=UTC))
+    ingest(home / "warc", [outlet])
+    html = client.get(f"/s/{archive['c102.html'].id}").content.decode()
+    assert "本站另存此报道 1 篇" in html and "家媒体刊载" not in html
+    assert "（1 篇）" in html
+
+
 def test_search_shows_a_story_once_with_how_many_copies_it_folded(
     client: Client, archive, syndicated
 ):
