@@ -267,13 +267,19 @@ def add_information(request: Request, text: str) -> None:
         audit("requester", "request.reply", request=request, detail="more information given")
 
 
+# Enough for every party to a dispute; a bound so that the review page stays readable.
+MAX_COUNTER_NOTICES = 20
+
+
 def counter_notice(request: Request, *, name: str, email: str, text: str) -> None:
     """The outlet (or whoever published the page) disputes an approved removal."""
     _require(request, Status.APPROVED)
+    if request.counter_notices.count() >= MAX_COUNTER_NOTICES:
+        raise ActionError(f"此请求已收到 {MAX_COUNTER_NOTICES} 份异议，请通过透明度页面联系我们")
     with transaction.atomic():
-        request.counter_notice = f"{name} <{email}>\n\n{text}"
-        request.counter_notice_at = timezone.now()
-        request.save(update_fields=["counter_notice", "counter_notice_at"])
+        notice = request.counter_notices.create(name=name, email=email, text=text)
+        request.counter_notice_at = notice.filed_at
+        request.save(update_fields=["counter_notice_at"])
         audit("counter-notice", "request.counter", request=request, detail=f"filed by {name}")
 
 

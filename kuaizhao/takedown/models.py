@@ -46,8 +46,9 @@ class Request(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.UNCONFIRMED)
     verb = models.CharField(max_length=8, choices=VERBS, default="block")
     decision = models.TextField(blank=True, help_text="驳回理由或需补充的材料，申请人可见")
-    counter_notice = models.TextField(blank=True)
-    counter_notice_at = models.DateTimeField(null=True, blank=True)
+    counter_notice_at = models.DateTimeField(
+        null=True, blank=True, help_text="最近一次异议的时间（异议见 CounterNotice）"
+    )
     client = models.CharField(max_length=64, blank=True, help_text="来源地址的散列，仅用于限流")
     created_at = models.DateTimeField(auto_now_add=True)
     decided_at = models.DateTimeField(null=True, blank=True)
@@ -60,6 +61,21 @@ class Request(models.Model):
 
     def url_list(self) -> list[str]:
         return [line.strip() for line in self.urls.splitlines() if line.strip()]
+
+
+class CounterNotice(models.Model):
+    """A publisher's dispute of an approved removal. Anyone holding the request number may
+    file one, so a request takes several: a first, bogus one must not shut the real
+    publisher out."""
+
+    request = models.ForeignKey(Request, on_delete=models.CASCADE, related_name="counter_notices")
+    name = models.CharField(max_length=200)
+    email = models.EmailField(max_length=254)
+    text = models.TextField()
+    filed_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.request.number}: {self.name}"
 
 
 class Rule(models.Model):

@@ -137,13 +137,16 @@ def counter(request: HttpRequest, number: str) -> HttpResponse:
     filed = get_object_or_404(Request, number=number, status=Request.Status.APPROVED)
     form = CounterNoticeForm(request.POST or None)
     if request.method == "POST":
-        if filed.counter_notice:
-            return render(
-                request, "takedown/counter.html", {"filed": filed, "done": True}, status=409
-            )
         if form.is_valid():
             data = form.cleaned_data
-            actions.counter_notice(filed, name=data["name"], email=data["email"], text=data["text"])
+            try:
+                actions.counter_notice(
+                    filed, name=data["name"], email=data["email"], text=data["text"]
+                )
+            except actions.ActionError as exc:
+                form.add_error(None, str(exc))
+                context = {"filed": filed, "form": form}
+                return render(request, "takedown/counter.html", context, status=429)
             return render(request, "takedown/counter.html", {"filed": filed, "done": True})
         return render(request, "takedown/counter.html", {"filed": filed, "form": form}, status=400)
     return render(request, "takedown/counter.html", {"filed": filed, "form": form})
