@@ -53,7 +53,14 @@ crawl: install  ## one crawl of the sample web (start it first: make sampleweb)
 sampleweb: install
 	$(BIN)/kuaizhao sampleweb --port 8001
 
-bench: install  ## every benchmark; each prints a table and writes benchmarks/results/*.json
+# The peers the benchmarks compare against. pip 23.2 (Python 3.11's) fails to resolve them
+# (trafilatura and lxml_html_clean both ask for lxml[html-clean]); a current pip does.
+$(VENV)/.bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[bench]'
+	touch $@
+
+bench: $(VENV)/.bench  ## every benchmark; each prints a table and writes benchmarks/results/*.json
 	for script in benchmarks/*.py; do $(BIN)/python $$script || exit 1; done
 
 clean:
