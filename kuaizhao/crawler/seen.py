@@ -10,7 +10,10 @@ through again once its re-visit window has passed.
 
 A URL that passes the Bloom filter is checked against the persistent crawl
 state, so after a restart nothing already captured is fetched again; what
-passes is recorded as pending so a killed crawler resumes it.
+passes is recorded as pending so a killed crawler resumes it. (The requests an
+article page yields are written to the pending frontier before the page counts
+as parsed, by :meth:`~kuaizhao.crawler.state.SqliteState.mark_expanded`: Scrapy
+schedules them only after the callback has returned.)
 """
 
 from __future__ import annotations
@@ -128,6 +131,13 @@ class SourceWindow:
         return True
 
 
+def pending_of(request: Request) -> Pending:
+    """What the crawl state keeps of a request to rebuild it after a restart."""
+    article = request.cb_kwargs.get("article")
+    outlet = str(request.meta.get(OUTLET_META, ""))
+    return Pending(request.url, outlet, str(request.meta.get(KIND_META)), article)
+
+
 class SeenFilter:
     """A Scrapy dupefilter (also for the scrapy-redis scheduler) built on the above."""
 
@@ -195,9 +205,11 @@ class SeenFilter:
         if state.is_done(request.url):
             self.crawler.stats.inc_value("kuaizhao/already_captured")
             return True
-        article = request.cb_kwargs.get("article")
-        outlet = str(request.meta.get(OUTLET_META, ""))
-        state.add_pending([Pending(request.url, outlet, str(kind), article)])
+        state.add_pending([pending_of(request)])
+        if request.meta.get("redirect_urls"):
+            # The redirecting response is recorded (done) already, and nothing derives this
+            # request again after a restart: it must be durable before it can be lost.
+            state.commit()
         return False
 
     def log(self, request: Request, spider: Any) -> None:

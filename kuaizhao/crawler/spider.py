@@ -49,6 +49,7 @@ from kuaizhao.crawler.links import (
 from kuaizhao.crawler.middlewares import KIND_META
 from kuaizhao.crawler.progress import StatsFile
 from kuaizhao.crawler.safety import OUTLET_META, OutletMap
+from kuaizhao.crawler.seen import pending_of
 from kuaizhao.crawler.state import CrawlState, Pending
 from kuaizhao.lib.outlets import Outlet
 
@@ -430,7 +431,20 @@ class OutletSpider(Spider):
     def parse_article(
         self, response: Response, slug: str, article: str, part: int
     ) -> Iterator[Request]:
-        """An article page: continuation pages, images, other article links."""
+        """An article page: continuation pages, images, other article links.
+
+        With a crawl state they are in its frontier before the page counts as parsed: Scrapy
+        schedules them only after this has returned, and a crawler killed in between must
+        not lose them (the page is not parsed again).
+        """
+        requests = list(self._article_requests(response, slug, article, part))
+        if self.state is not None and response.status != 304:
+            self.state.mark_expanded(response.url, [pending_of(r) for r in requests])
+        yield from requests
+
+    def _article_requests(
+        self, response: Response, slug: str, article: str, part: int
+    ) -> Iterator[Request]:
         outlet = self.by_slug[slug]
         if response.status == 304:
             return
@@ -442,8 +456,6 @@ class OutletSpider(Spider):
             self.crawler.stats.inc_value("kuaizhao/articles")
             self.crawler.stats.inc_value(f"kuaizhao/outlet/{slug}/articles")
         if not isinstance(response, TextResponse):
-            if self.state is not None:
-                self.state.mark_expanded(response.url)
             return
         later = Continuations(article)
         for url in self.article_links(response, outlet, article):
@@ -459,8 +471,6 @@ class OutletSpider(Spider):
             image = absolute(base, src)
             if image and not outlet.is_ignored(image):
                 yield self.image_request(outlet, safe_url_string(image, response.encoding))
-        if self.state is not None:
-            self.state.mark_expanded(response.url)
 
     def parse_feed(self, response: Response, slug: str) -> Iterator[Request]:
         """An RSS or Atom feed: every in-scope item link is an article."""

@@ -85,7 +85,7 @@ class CrawlState(Protocol):
     def validators(self, url: str) -> tuple[str | None, str | None]: ...
     def prior_capture(self, url: str) -> PriorCapture | None: ...
     def record(self, fetch: Fetch) -> None: ...
-    def mark_expanded(self, url: str) -> None: ...
+    def mark_expanded(self, url: str, derived: Iterable[Pending] = ()) -> None: ...
     def unexpanded(self) -> list[tuple[Pending, str, int]]: ...
     def add_pending(self, items: Iterable[Pending]) -> None: ...
     def pending(self) -> list[Pending]: ...
@@ -241,7 +241,18 @@ class SqliteState:
         self.db.execute("DELETE FROM frontier WHERE url = ?", (fetch.url,))
         self.commit()
 
-    def mark_expanded(self, url: str) -> None:
+    def mark_expanded(self, url: str, derived: Iterable[Pending] = ()) -> None:
+        """Note that the page at ``url`` was parsed, with the requests ``derived`` from it.
+
+        The derived requests not captured yet go to the frontier in the same commit: Scrapy
+        schedules a callback's requests only after the callback has run to its end, so a
+        crawler killed in between must find them here (the page is not parsed again).
+        """
+        self.db.executemany(
+            "INSERT OR IGNORE INTO frontier (url, outlet, kind, article) SELECT ?, ?, ?, ?"
+            " WHERE NOT EXISTS (SELECT 1 FROM url WHERE url = ?)",
+            [(p.url, p.outlet, p.kind, p.article, p.url) for p in derived],
+        )
         self.db.execute("UPDATE url SET expanded = 1 WHERE url = ? AND expanded = 0", (url,))
         self.commit()
 
@@ -435,7 +446,7 @@ class RedisState:
         pipe.hset(self._k("url"), fetch.url, "\t".join(fields))
         pipe.execute()
 
-    def mark_expanded(self, url: str) -> None:
+    def mark_expanded(self, url: str, derived: Iterable[Pending] = ()) -> None:
         """Redis mode does not re-parse from WARC records (see docs/scale-out.md)."""
 
     def unexpanded(self) -> list[tuple[Pending, str, int]]:
