@@ -4,10 +4,12 @@ scrapy-redis pops a request off the shared sorted set and forgets it; a crawler
 killed with that request in flight would lose it. Here a pop moves the request,
 in one Lua script, from the queue to an in-flight set with a lease (an expiry
 time and the taker's host and pid). The lease is released once the request's
-callback or errback has run (its follow-up requests are in the queue by then),
-renewed while the taker lives, and handed back to the queue when it expires or,
-on the taker's own host, as soon as the taker's process is gone. A request
-re-queued by its taker (a retry, a redirect) gives its lease up as it goes back.
+callback or errback has run and the requests it yielded are in the Redis queue
+(:class:`LeaseReleaseMiddleware` schedules them itself first: Scrapy would hold
+them in memory a while), renewed while the taker lives, and handed back to the
+queue when it expires or, on the taker's own host, as soon as the taker's process
+is gone. A request re-queued by its taker (a retry, a redirect) gives its lease
+up as it goes back.
 
 Keys next to the queue ``<key>``: ``<key>:inflight`` (sorted set lease id -> expiry),
 ``<key>:leased`` (hash lease id -> request), ``<key>:score`` (hash lease id -> queue
@@ -177,8 +179,16 @@ class LeasedPriorityQueue(PriorityQueue):  # type: ignore[misc]
 
 
 class LeaseReleaseMiddleware:
-    """Spider middleware: releases a request's lease once its callback's output is consumed
-    (the errback path releases in :meth:`OutletSpider.on_error`)."""
+    """Spider middleware, nearest the engine: schedules the requests a callback yields, then
+    releases the lease of the request it answered (the errback path releases in
+    :meth:`OutletSpider.on_error`).
+
+    Scrapy hands a callback's output to the scheduler through an in-memory queue after the
+    callback has run; released before they are in the Redis queue, they would be lost with
+    a crawler killed in between, and the page that yielded them is not fetched again. Passed
+    to :meth:`ExecutionEngine.crawl` here (seen filter, then the Redis queue) they are
+    durable first: a kill before the release only makes the page be fetched again.
+    """
 
     def __init__(self, crawler: Any) -> None:
         self.crawler = crawler
@@ -192,15 +202,34 @@ class LeaseReleaseMiddleware:
         if frontier is not None and response is not None:
             frontier.done(response.request)
 
+    def _leased(self, response: Response | None) -> bool:
+        request = response.request if response is not None else None
+        return request is not None and bool(request.meta.get(LEASE_META))
+
+    def _schedule(self, output: Any) -> bool:
+        if isinstance(output, Request):
+            self.crawler.engine.crawl(output)
+            return True
+        return False
+
     def process_spider_output(
         self, response: Response | None, result: Iterable[Any]
     ) -> Iterator[Any]:
-        yield from result
+        if not self._leased(response):
+            yield from result
+            return
+        rest = [output for output in result if not self._schedule(output)]
         self._done(response)
+        yield from rest
 
     async def process_spider_output_async(
         self, response: Response | None, result: AsyncIterator[Any]
     ) -> AsyncIterator[Any]:
-        async for item in result:
-            yield item
+        if not self._leased(response):
+            async for output in result:
+                yield output
+            return
+        rest = [output async for output in result if not self._schedule(output)]
         self._done(response)
+        for output in rest:
+            yield output

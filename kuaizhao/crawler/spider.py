@@ -179,7 +179,8 @@ class OutletSpider(Spider):
                 item.url, body=capture.payload, encoding=_charset(capture), request=request
             )
             part = series(item.url)[1] if item.kind == "part" else 1
-            yield from self.parse_article(response, outlet.slug, item.url, part)
+            article = item.article or item.url  # a later page: its article's first page
+            yield from self.parse_article(response, outlet.slug, article, part)
 
     def seed_requests(self, outlet: Outlet) -> Iterator[Request]:
         """Requests for an outlet's start URLs (or home), feeds and sitemaps."""

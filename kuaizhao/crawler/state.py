@@ -18,6 +18,11 @@ Schedules:
   requests: first ``recheck_after`` seconds after capture, then at doubling
   intervals (up to :data:`RECHECK_MAX`); a change resets the interval; a 404
   or 410 is recorded and ends the re-checks. Images are never re-checked.
+
+A fetch that failed for now (a 5xx, 408 or 429 answer, retries included) does
+not count as done: the URL stays in the pending frontier, so a retry cut short
+by a kill, or the next run, tries it again, until :data:`FAILED_FETCHES` failed
+answers in a row make the failure final. A 404 or 410 is final at once.
 """
 
 from __future__ import annotations
@@ -38,6 +43,20 @@ RECHECK_MAX = 30 * 86400.0
 RECHECKED_KINDS = frozenset({"article", "part"})
 SOURCE_KINDS = frozenset({"page", "feed", "sitemap"})
 GONE = frozenset({404, 410})
+FAILED_FETCHES = 6
+"""Failed answers in a row (each retry counts: two runs of three tries) before giving up."""
+
+
+def failed_for_now(status: int) -> bool:
+    """A status worth another try later: a server error, a timeout answer, too many requests."""
+    return status >= 500 or status in (408, 429)
+
+
+_DONE = (
+    "EXISTS (SELECT 1 FROM url u WHERE u.url = {url} AND (u.failures = 0"
+    f" OR u.failures >= {FAILED_FETCHES} OR u.captured_at IS NOT NULL))"
+)
+"""SQL: the URL needs no fetch (again): captured, answered for good, or failed too often."""
 
 
 @dataclass(frozen=True)
@@ -122,7 +141,8 @@ CREATE TABLE IF NOT EXISTS url (
     digest TEXT, captured_at REAL, etag TEXT, last_modified TEXT,
     fetched_at REAL NOT NULL, next_check REAL, interval REAL, checks INTEGER NOT NULL DEFAULT 0,
     changes INTEGER NOT NULL DEFAULT 0, warc_file TEXT, warc_offset INTEGER,
-    expanded INTEGER NOT NULL DEFAULT 1, record_id TEXT
+    expanded INTEGER NOT NULL DEFAULT 1, record_id TEXT, article TEXT,
+    failures INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS url_unexpanded ON url(expanded) WHERE expanded = 0;
 CREATE INDEX IF NOT EXISTS url_due ON url(next_check) WHERE next_check IS NOT NULL;
@@ -151,6 +171,14 @@ class SqliteState:
         columns = {row[1] for row in self.db.execute("PRAGMA table_info(url)")}
         if "record_id" not in columns:  # a state file from before revisits of 304s
             self.db.execute("ALTER TABLE url ADD COLUMN record_id TEXT")
+        if "article" not in columns:  # from before later pages kept their article
+            self.db.execute("ALTER TABLE url ADD COLUMN article TEXT")
+        if "failures" not in columns:  # from before failed fetches were tried again
+            self.db.execute("ALTER TABLE url ADD COLUMN failures INTEGER NOT NULL DEFAULT 0")
+            self.db.execute(
+                "UPDATE url SET failures = 1 WHERE captured_at IS NULL"
+                " AND (status >= 500 OR status IN (408, 429))"
+            )
         self.db.execute("BEGIN")
 
     def commit(self) -> None:
@@ -176,8 +204,9 @@ class SqliteState:
         return {(u, d): PriorCapture(u, _date(at)) for u, d, at in rows}
 
     def is_done(self, url: str) -> bool:
-        row = self.db.execute("SELECT 1 FROM url WHERE url = ?", (url,)).fetchone()
-        return row is not None
+        """Fetched for good: captured, answered (a 404 too), or failed too often."""
+        row = self.db.execute("SELECT " + _DONE.format(url="?"), (url,)).fetchone()
+        return bool(row[0])
 
     def validators(self, url: str) -> tuple[str | None, str | None]:
         row = self.db.execute(
@@ -212,10 +241,17 @@ class SqliteState:
         # An article page is "expanded" once the links it yields are pending; until then a
         # restart re-parses it from its WARC record instead of fetching it again.
         expand = changed and fetch.kind in RECHECKED_KINDS and fetch.warc_file is not None
+        # A later page keeps the article it belongs to (its pending entry names it), so a
+        # re-parse after a restart files what it finds under that article.
+        pending = self.db.execute(
+            "SELECT article FROM frontier WHERE url = ?", (fetch.url,)
+        ).fetchone()
+        article = pending[0] if pending else None
+        failed = failed_for_now(fetch.status)
         next_check: float | None = None
         new_interval: float | None = None
         if fetch.kind in RECHECKED_KINDS and fetch.status not in GONE:
-            if fetch.status >= 500 or fetch.status == 429:  # failed for now: try again later
+            if failed:  # try again later
                 new_interval = interval
                 next_check = fetch.at + self.schedule.recheck_after
             else:
@@ -224,21 +260,28 @@ class SqliteState:
         self.db.execute(
             "INSERT INTO url (url, outlet, kind, status, digest, captured_at, etag, last_modified,"
             " fetched_at, next_check, interval, checks, changes, warc_file, warc_offset, expanded,"
-            " record_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,1,?,?,?,?,?)"
+            " record_id, article, failures) VALUES (?,?,?,?,?,?,?,?,?,?,?,1,?,?,?,?,?,?,?)"
             " ON CONFLICT(url) DO UPDATE SET status=excluded.status, digest=excluded.digest,"
             " captured_at=excluded.captured_at, etag=excluded.etag,"
             " last_modified=excluded.last_modified, fetched_at=excluded.fetched_at,"
             " next_check=excluded.next_check, interval=excluded.interval, checks=checks+1,"
             " changes=changes+excluded.changes, warc_file=excluded.warc_file,"
             " warc_offset=excluded.warc_offset, expanded=excluded.expanded,"
-            " record_id=excluded.record_id",
+            " record_id=excluded.record_id, article=coalesce(excluded.article, url.article),"
+            " failures=CASE WHEN excluded.failures > 0 THEN url.failures + 1 ELSE 0 END",
             (
                 fetch.url, fetch.outlet, fetch.kind, fetch.status, digest, captured_at, etag,
                 last_modified, fetch.at, next_check, new_interval, int(changed),
-                fetch.warc_file, fetch.offset, 0 if expand else 1, record_id,
+                fetch.warc_file, fetch.offset, 0 if expand else 1, record_id, article,
+                int(failed),
             ),
         )  # fmt: skip
-        self.db.execute("DELETE FROM frontier WHERE url = ?", (fetch.url,))
+        # A failure for now keeps its pending entry: a kill before Scrapy's retry, or the
+        # end of the run, must not turn it into a URL never tried again.
+        self.db.execute(
+            "DELETE FROM frontier WHERE url = ? AND " + _DONE.format(url="frontier.url"),
+            (fetch.url,),
+        )
         self.commit()
 
     def mark_expanded(self, url: str, derived: Iterable[Pending] = ()) -> None:
@@ -250,7 +293,7 @@ class SqliteState:
         """
         self.db.executemany(
             "INSERT OR IGNORE INTO frontier (url, outlet, kind, article) SELECT ?, ?, ?, ?"
-            " WHERE NOT EXISTS (SELECT 1 FROM url WHERE url = ?)",
+            " WHERE NOT " + _DONE.format(url="?"),
             [(p.url, p.outlet, p.kind, p.article, p.url) for p in derived],
         )
         self.db.execute("UPDATE url SET expanded = 1 WHERE url = ? AND expanded = 0", (url,))
@@ -266,7 +309,7 @@ class SqliteState:
         for capture in captures:
             row = self.db.execute(
                 "SELECT f.outlet, f.kind FROM frontier f WHERE f.url = ?"
-                " AND NOT EXISTS (SELECT 1 FROM url u WHERE u.url = f.url)",
+                " AND NOT " + _DONE.format(url="f.url"),
                 (capture.url,),
             ).fetchone()
             if row is None:
@@ -285,10 +328,11 @@ class SqliteState:
         return done
 
     def unexpanded(self) -> list[tuple[Pending, str, int]]:
+        """Article pages captured but not parsed yet (a later page with its article's URL)."""
         rows = self.db.execute(
-            "SELECT url, outlet, kind, warc_file, warc_offset FROM url WHERE expanded = 0"
+            "SELECT url, outlet, kind, article, warc_file, warc_offset FROM url WHERE expanded = 0"
         ).fetchall()
-        return [(Pending(u, o, k), f, off) for u, o, k, f, off in rows]
+        return [(Pending(u, o, k, a), f, off) for u, o, k, a, f, off in rows]
 
     def add_pending(self, items: Iterable[Pending]) -> None:
         self.db.executemany(
@@ -299,7 +343,7 @@ class SqliteState:
     def pending(self) -> list[Pending]:
         rows = self.db.execute(
             "SELECT f.url, f.outlet, f.kind, f.article FROM frontier f"
-            " WHERE NOT EXISTS (SELECT 1 FROM url u WHERE u.url = f.url) ORDER BY f.rowid"
+            " WHERE NOT " + _DONE.format(url="f.url") + " ORDER BY f.rowid"
         ).fetchall()
         return [Pending(*row) for row in rows]
 
@@ -434,7 +478,7 @@ class RedisState:
         new_interval = ""
         if fetch.kind in RECHECKED_KINDS and fetch.status not in GONE:
             value = next_interval(float(interval) if interval else None, changed, self.schedule)
-            if fetch.status >= 500 or fetch.status == 429:  # failed for now: try again later
+            if failed_for_now(fetch.status):  # try again later
                 value = self.schedule.recheck_after
             new_interval = str(value)
             pipe.zadd(self._k("recheck"), {fetch.url: fetch.at + value})

@@ -8,7 +8,9 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import AsyncIterator, Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -125,3 +127,81 @@ def test_the_seen_filter_stays_bounded_at_ten_million_urls() -> None:
     assert all(bloom.add(url) for url in added)  # never a false negative
     others = sum(f"http://example.org/b/{n}.html" in bloom for n in range(10_000))
     assert others < 60  # about 0.1 % false positives (10 expected)
+
+
+class DieOnceParsed:
+    """Spider middleware nearest the engine: ``kill -9`` once the callback for the page at
+    :attr:`url` has run to its end and its output is taken, before the engine has scheduled
+    any of it (Scrapy's scraper holds it in an in-memory queue at that point)."""
+
+    url = ""
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> DieOnceParsed:
+        return cls()
+
+    def _die_after(self, response: Any) -> None:
+        if response is not None and response.url == self.url:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    def process_spider_output(self, response: Any, result: Iterable[Any]) -> Iterator[Any]:
+        taken = list(result)
+        self._die_after(response)
+        yield from taken
+
+    async def process_spider_output_async(
+        self, response: Any, result: AsyncIterator[Any]
+    ) -> AsyncIterator[Any]:
+        taken = [output async for output in result]
+        self._die_after(response)
+        for output in taken:
+            yield output
+
+
+def crawl_then_die(outlets: Path, warc: Path, home: Path, redis_url: str, prefix: str,
+                   url: str) -> None:  # fmt: skip
+    """A Redis-mode crawl (run in a child process) killed as the page at ``url`` is parsed."""
+    from kuaizhao.crawler import run
+    from kuaizhao.lib.outlets import load_outlets
+
+    settings_of = run.crawl_settings
+
+    def dying(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        settings = settings_of(*args, **kwargs)
+        middlewares = {**settings["SPIDER_MIDDLEWARES"], f"{__name__}.DieOnceParsed": 5}
+        return {**settings, "SPIDER_MIDDLEWARES": middlewares}
+
+    DieOnceParsed.url = url
+    run.crawl_settings = dying
+    run.crawl(load_outlets(outlets), warc, user_agent=UA, state_dir=home, redis_url=redis_url,
+              redis_prefix=prefix)  # fmt: skip
+
+
+def test_requests_of_a_page_parsed_just_before_kill_9_are_in_redis(
+    tmp_path: Path, redis_url: str, redis_prefix: str
+) -> None:
+    web = SampleWeb(articles=12, seed=4).start()
+    warc = tmp_path / "warc"
+    try:
+        outlets = tmp_path / "outlets"
+        write_outlets(outlets, web.url)
+        article = next(a for a in manifest(web) if a["images"] and len(a["pages"]) > 1)
+        code = "import sys; from pathlib import Path; from tests.crawler.test_distributed import "
+        code += "crawl_then_die as f; f(*map(Path, sys.argv[1:4]), *sys.argv[4:])"
+        args = [str(outlets), str(warc), str(tmp_path), redis_url, redis_prefix, article["url"]]
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        killed = subprocess.run([sys.executable, "-c", code, *args], cwd=ROOT, env=env,
+                                capture_output=True, text=True, timeout=300)  # fmt: skip
+        assert killed.returncode == -signal.SIGKILL, killed.stderr[-3000:]
+        command = [sys.executable, "-m", "kuaizhao.crawler", "--outlets", str(outlets)]
+        command += ["--warc-dir", str(warc), "--user-agent", UA, "--state-dir", str(tmp_path)]
+        command += ["--redis-url", redis_url, "--redis-prefix", redis_prefix]
+        second = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True,
+                                timeout=300)  # fmt: skip
+        assert second.returncode == 0, second.stderr[-3000:]
+    finally:
+        web.stop()
+    fetched = Counter(c.url for c in captures(warc) if c.status == 200)
+    assert fetched[article["url"]] >= 1
+    derived = article["pages"][1:] + [image["src"] for image in article["images"]]
+    assert [url for url in derived if not fetched[url]] == []  # nothing lost

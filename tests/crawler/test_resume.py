@@ -96,9 +96,12 @@ def test_kill_9_then_resume_fetches_no_completed_capture_again(tmp_path: Path) -
     assert twice == []  # nothing fetched twice
 
 
-def parse_then_die(outlets: Path, warc: Path, home: Path, url: str) -> None:
-    """Fetch and record the article at ``url`` as a crawl does, run its callback to its end,
-    then ``kill -9`` this process.
+def parse_then_die(
+    outlets: Path, warc: Path, home: Path, url: str, article: str = "", parse: str = "yes"
+) -> None:
+    """Fetch and record the article page at ``url`` (a later page of ``article`` if given) as
+    a crawl does, run its callback to its end (unless ``parse`` is "no"), then ``kill -9``
+    this process.
 
     That is the moment Scrapy's engine reaches when a crawler dies: the callback has returned
     (and marked the page parsed) but the requests it yielded are still in the engine's queue,
@@ -110,6 +113,7 @@ def parse_then_die(outlets: Path, warc: Path, home: Path, url: str) -> None:
     from kuaizhao.crawler.middlewares import KIND_META, WarcRecorderMiddleware
     from kuaizhao.crawler.run import crawl_settings
     from kuaizhao.crawler.safety import OUTLET_META
+    from kuaizhao.crawler.seen import pending_of
     from kuaizhao.crawler.spider import OutletSpider
     from kuaizhao.crawler.state import STATE_FILE, SqliteState
     from kuaizhao.lib.outlets import load_outlets, outlet_for
@@ -123,16 +127,29 @@ def parse_then_die(outlets: Path, warc: Path, home: Path, url: str) -> None:
     spider = OutletSpider.from_crawler(crawler, outlets=every, state=state)
     crawler.spider = spider
     recorder = WarcRecorderMiddleware.from_crawler(crawler)
-    request = spider.article_request(outlet, url)
-    assert request.meta[KIND_META] == "article" and request.meta[OUTLET_META] == outlet.slug
+    request = spider.article_request(outlet, url, article=article or None)
+    kind = "part" if article else "article"
+    assert request.meta[KIND_META] == kind and request.meta[OUTLET_META] == outlet.slug
+    state.add_pending([pending_of(request)])  # as the seen filter does when it is scheduled
     with urllib.request.urlopen(url, timeout=30) as answer:
         headers = {name: value for name, value in answer.getheaders()}
         response = HtmlResponse(url, status=answer.status, headers=headers, body=answer.read(),
                                 request=request)  # fmt: skip
     recorder.process_response(request, response)
-    derived = list(spider.parse_article(response, **request.cb_kwargs))
-    assert derived  # made, not yet scheduled
+    if parse == "yes":
+        derived = list(spider.parse_article(response, **request.cb_kwargs))
+        assert derived  # made, not yet scheduled
     os.kill(os.getpid(), signal.SIGKILL)
+
+
+def die_in(code: str, *args: str) -> None:
+    """Run ``code`` (it ends with ``kill -9``) in a child Python."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    killed = subprocess.run(
+        [sys.executable, "-c", code, *args], cwd=ROOT, env=env, capture_output=True,
+        text=True, timeout=120,
+    )  # fmt: skip
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-3000:]
 
 
 def test_requests_of_an_article_parsed_just_before_kill_9_are_resumed(tmp_path: Path) -> None:
@@ -144,13 +161,7 @@ def test_requests_of_an_article_parsed_just_before_kill_9_are_resumed(tmp_path: 
         article = next(a for a in manifest(web) if a["images"] and len(a["pages"]) > 1)
         code = "import sys; from pathlib import Path; from tests.crawler.test_resume import "
         code += "parse_then_die as f; f(*map(Path, sys.argv[1:4]), sys.argv[4])"
-        args = [str(outlets), str(warc), str(tmp_path), article["url"]]
-        env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        killed = subprocess.run(
-            [sys.executable, "-c", code, *args], cwd=ROOT, env=env, capture_output=True,
-            text=True, timeout=120,
-        )  # fmt: skip
-        assert killed.returncode == -signal.SIGKILL, killed.stderr[-3000:]
+        die_in(code, str(outlets), str(warc), str(tmp_path), article["url"])
         assert [c.url for c in captures(warc)] == []  # only the open file of the dead crawler
         assert len(list(warc.glob("*.open"))) == 1
         only = ("--only", article["outlet"])
@@ -328,4 +339,42 @@ def test_a_redirect_target_is_pending_on_disk_once_scheduled(tmp_path: Path) -> 
     assert not seen.request_seen(moved)
     # The 3xx is recorded as done; nothing would derive the new address again after a kill.
     assert frontier_on_disk(tmp_path / "s.sqlite3") == [(linked.url, "image"), (moved.url, "image")]
+    state.close()
+
+
+def test_a_later_page_parsed_again_after_a_restart_keeps_its_article(tmp_path: Path) -> None:
+    """A later page captured just before a kill, its links not read yet, is parsed again from
+    its WARC record on restart: as a page of its article (the first page), not of its own."""
+    from scrapy.utils.test import get_crawler
+
+    from kuaizhao.crawler.run import crawl_settings
+    from kuaizhao.crawler.spider import OutletSpider
+    from kuaizhao.crawler.state import STATE_FILE, Pending, SqliteState
+    from kuaizhao.lib.outlets import load_outlets
+
+    web = SampleWeb(articles=40, seed=5).start()
+    try:
+        outlets = tmp_path / "outlets"
+        write_outlets(outlets, web.url)
+        warc = tmp_path / "warc"
+        article = next(a for a in manifest(web) if len(a["pages"]) > 2)
+        first, second, third = article["pages"][:3]
+        code = "import sys; from pathlib import Path; from tests.crawler.test_resume import "
+        code += "parse_then_die as f; f(*map(Path, sys.argv[1:4]), *sys.argv[4:])"
+        die_in(code, str(outlets), str(warc), str(tmp_path), second, first, "no")
+        assert recover_open_files(warc)
+        every = load_outlets(outlets)
+        crawler = get_crawler(OutletSpider, crawl_settings(every, warc, user_agent=UA))
+        state = SqliteState(tmp_path / STATE_FILE)
+        assert state.unexpanded()[0][0] == Pending(second, article["outlet"], "part", first)
+        spider = OutletSpider.from_crawler(crawler, outlets=every, state=state)
+        crawler.spider = spider
+        derived = {r.url: r for r in spider.reexpand()}
+    finally:
+        web.stop()
+    assert derived[third].cb_kwargs["article"] == first
+    assert derived[third].cb_kwargs["part"] == 3
+    with sqlite3.connect(tmp_path / STATE_FILE) as db:
+        pending = dict(db.execute("SELECT url, article FROM frontier WHERE kind = 'part'"))
+    assert pending == {third: first}
     state.close()
