@@ -1,18 +1,21 @@
 """What the index holds for one article, computed in Python at ingest so both backends index
 exactly the same folded text.
 
-The SQLite index is one FTS5 table whose columns hold *token streams* made here:
+The SQLite index is two FTS5 tables whose columns hold *token streams* made here:
 
-- ``title``/``body``: every overlapping pair of characters of the folded text (``山西中部`` ->
-  ``山西 西中 中部 部␃``). A term of two or more characters is the phrase of its pairs, and a
-  phrase of overlapping pairs at consecutive positions is exactly a substring; a one-character
-  term is a prefix query on the pairs (the end marker gives the last character a pair too).
-  Punctuation and spaces are characters like any other, so a phrase never matches across
-  ``。`` unless the query has it: the "phrase trap" cannot happen.
-- ``words``: the jieba words of the folded title and body, with every character kept (the
-  punctuation is a token, the title/body seam is a token), only for ranking: a term that is a
-  whole word scores above one found inside a longer word. A run of whole words is itself a
-  substring, so this column never finds an article the pairs would not.
+- ``search_fts`` ``title``/``body``: the overlapping character trigrams of the folded text, one
+  beginning at every character (``山西中部`` -> ``山西中 西中部 中部␃ 部␃``: the end marker
+  gives the last two characters a token to begin). A term of three or more characters is the
+  phrase of its trigrams, and a phrase of overlapping trigrams at consecutive positions is
+  exactly a substring; a term of one or two characters is a prefix query (every occurrence of
+  it begins exactly one token), answered by the table's one- and two-character prefix
+  indexes. Punctuation and spaces are characters like any other, so a phrase never matches
+  across ``。`` unless the query has it: the "phrase trap" cannot happen.
+- ``search_words`` ``words``: the jieba words of the folded title and body, with every
+  character kept (the punctuation is a token, the title/body seam is a token), only for
+  ranking: a term that is a whole word scores above one found inside a longer word. A run of
+  whole words is itself a substring, so this table never finds an article the trigrams would
+  not.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from kuaizhao.search.fold import fold
 SPACE = "\ue000"
 """Stands for a space inside a token (a space separates tokens)."""
 END = "\ue001"
-"""Pairs the last character of a text with something, so it begins a pair like the others."""
+"""Ends every text, so its last two characters begin a token like the others."""
 SEAM = "\ue002"
 """The word between title and body in the words stream: no phrase crosses it."""
 PRIVATE = str.maketrans({SPACE: " ", END: " ", SEAM: " "})
@@ -55,14 +58,25 @@ def clean(text: str) -> str:
     return fold(text.translate(PRIVATE))
 
 
-def pairs(folded: str) -> list[str]:
-    """Overlapping character pairs of already folded text, spaces encoded."""
+def trigrams(folded: str) -> list[str]:
+    """The tokens of already folded text, spaces encoded: the trigram beginning at each
+    character (the last two are cut short by the end marker)."""
     text = folded.replace(" ", SPACE) + END
-    return [text[i : i + 2] for i in range(len(text) - 1)]
+    return [text[i : i + 3] for i in range(len(folded))]
 
 
-def pair_stream(folded: str) -> str:
-    return " ".join(pairs(folded))
+def trigram_stream(folded: str) -> str:
+    return " ".join(trigrams(folded))
+
+
+def phrase(term: str) -> list[str]:
+    """The trigrams a folded term of three or more characters is the phrase of.
+
+    >>> phrase("山西中部")
+    ['山西中', '西中部']
+    """
+    text = term.replace(" ", SPACE)
+    return [text[i : i + 3] for i in range(len(text) - 2)]
 
 
 def words(folded: str) -> list[str]:

@@ -1,8 +1,9 @@
-"""Search on PostgreSQL (psycopg 3): ``search_doc`` holds the folded title and body, a
-trigram (pg_trgm) GIN index over them answers terms of three or more characters with LIKE,
-a GIN index over each text's distinct characters and character pairs (``search_grams``)
-answers one- and two-character terms, and a jieba-word tsvector, built here with positions
-that leave a gap nowhere and keep punctuation as words, ranks (title words weight A, body D).
+"""Search on PostgreSQL (psycopg 3): ``search_doc`` holds the folded title and body, their
+distinct characters and character pairs as ``bigint`` keys plus a key for the article's block
+of ids (``grams``, computed here, under one GIN index: a one- or two-character term is exactly
+one key, a longer term is found by its pairs and checked with ``strpos``), and a jieba-word
+tsvector, built here with positions that leave a gap nowhere and keep punctuation as words,
+which ranks (title words weight A, body D).
 
 The results are those of the SQLite backend: the same folding, the same substring semantics,
 the same candidate window and ranking rule (kuaizhao.search.engine); only the text score
@@ -11,7 +12,8 @@ comes from ``ts_rank`` plus a bonus for a term in the title.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from itertools import pairwise
 from typing import Any
 
 import psycopg
@@ -27,10 +29,50 @@ MAX_LEXEME_CHARS = 200
 RANK_WEIGHT = 100.0
 """ts_rank gives about 0.1 for a title word, 0.01 for a body word: scaled to the SQLite
 backend's scores (10 for a title hit)."""
-SLICE = 20_000
-"""Ids in the first slice searched for the newest matches (see ``_newest``)."""
+BLOCK_BITS = 14
+"""Ids ``n << 14`` to ``(n + 1 << 14) - 1`` make block ``n``; its key is ``-n - 1``."""
+SLICE_BLOCKS = 2
+"""Blocks in the first slice searched for the newest matches (see ``_newest``)."""
 TITLE_BONUS = 5.0
 """For a term found in the title but not as a word (山西 inside 山西中部城市群)."""
+CODE_BITS = 21
+"""Every code point is below 2**21: a character is its code point, a pair of characters
+``first << 21 | second`` (at least 2**21, below 2**42), so keys are exact and never collide."""
+
+
+def text_of(title: str, body: str) -> str:
+    """Folded title and body as one text, as ``schema.TEXT`` joins them in SQL."""
+    return title + "\n" + body
+
+
+def grams(text: str) -> list[int]:
+    """The keys of folded ``text``: each distinct character and pair of adjacent characters.
+
+    >>> grams("山西山")
+    [23665, 35199, 49629137279, 73817676913]
+    """
+    codes = [ord(c) for c in text]
+    keys = set(codes)
+    keys.update(a << CODE_BITS | b for a, b in pairwise(codes))
+    return sorted(keys)
+
+
+def block(id_: int) -> int:
+    """The key of the block of ids holding ``id_`` (negative: no character key is)."""
+    return -(id_ >> BLOCK_BITS) - 1
+
+
+def keys(id_: int, title: str, body: str) -> list[int]:
+    """What ``search_doc.grams`` holds for an article: its block, the grams of its text."""
+    return [block(id_), *grams(text_of(title, body))]
+
+
+def term_grams(term: str) -> list[int]:
+    """The keys every text holding folded ``term`` has: exactly the term's own key when it
+    has one or two characters; its pairs (a necessary condition only) when longer."""
+    if len(term) == 1:
+        return [ord(term)]
+    return [k for k in grams(term) if k >> CODE_BITS]
 
 
 def like(term: str) -> str:
@@ -82,11 +124,16 @@ class PostgresSearch:
     # -- indexing ------------------------------------------------------------------------------
     def index(self, docs: Iterable[Doc]) -> int:
         """Add (or replace) articles in the index; returns how many. The caller commits."""
-        rows = []
-        for doc in docs:
-            title, body = clean(doc.title), clean(doc.body)
-            rows.append(
-                (
+        count = 0
+
+        def rows() -> Iterator[tuple[Any, ...]]:
+            # A generator: psycopg sends each row as it comes, so the server stores one while
+            # the next is computed here (17% faster than computing the batch first).
+            nonlocal count
+            for doc in docs:
+                title, body = clean(doc.title), clean(doc.body)
+                count += 1
+                yield (
                     doc.id,
                     epoch(doc.published_at),
                     doc.category,
@@ -95,19 +142,23 @@ class PostgresSearch:
                     title,
                     body,
                     tsvector(title, body),
+                    keys(doc.id, title, body),
                 )
-            )
+
+        # The keys go in binary (%b): parsing some 1,500 numbers of text cost as much as
+        # the rest of the row.
         with self.conn.cursor() as cur:
             cur.executemany(
                 "INSERT INTO search_doc "
-                "(id, published, category, source, story, title, body, words) "
-                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s::tsvector) ON CONFLICT (id) DO UPDATE "
+                "(id, published, category, source, story, title, body, words, grams) "
+                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s::tsvector, %b::bigint[]) "
+                "ON CONFLICT (id) DO UPDATE "
                 "SET published = excluded.published, category = excluded.category, "
                 "source = excluded.source, story = excluded.story, title = excluded.title, "
-                "body = excluded.body, words = excluded.words",
-                rows,
+                "body = excluded.body, words = excluded.words, grams = excluded.grams",
+                rows(),
             )
-        return len(rows)
+        return count
 
     def remove(self, ids: Iterable[int]) -> None:
         self.conn.execute("DELETE FROM search_doc WHERE id = ANY(%s)", (list(ids),))
@@ -137,12 +188,13 @@ class PostgresSearch:
         plan = engine.plan(query)
         if not plan.groups and not query.has_filters:
             return Page(0, [], page, per_page, query.terms)
-        clauses, params = self._where(plan, query, category, exclude_ids)
-        where = " AND ".join(clauses) or "TRUE"
+        clauses, params, checks, check_params = self._where(plan, query, category, exclude_ids)
         limit = engine.window(page, per_page)
         if plan.groups:
-            rows = self._newest(where, params, limit)
+            rows = self._newest(clauses, params, checks, check_params, limit)
         else:
+            clauses, params = clauses + checks, params + check_params
+            where = " AND ".join(clauses) or "TRUE"
             rows = self.conn.execute(
                 f"SELECT d.id, d.published, d.story FROM search_doc d WHERE {where} "
                 "ORDER BY d.published DESC NULLS LAST, d.id DESC LIMIT %s",
@@ -178,13 +230,26 @@ class PostgresSearch:
         )
 
     def _newest(
-        self, where: str, params: list[Any], limit: int
+        self,
+        clauses: list[str],
+        params: list[Any],
+        checks: list[str],
+        check_params: list[Any],
+        limit: int,
     ) -> list[tuple[int, int | None, int | None]]:
-        """The newest ``limit`` matches, looked for in id slices growing fourfold from the newest.
+        """The newest ``limit`` matches, looked for in slices of ids growing fourfold from the
+        newest.
 
         A GIN bitmap has no order: asked for the newest 1,000 of 20,000 matches, PostgreSQL
-        would fetch and recheck all 20,000 rows. Slicing by id (a btree range ANDed with the
-        bitmap) stops as soon as enough matches are found, like FTS5's rowid order does.
+        would fetch and check all 20,000 rows. A slice is a few blocks of ids, whose keys are
+        in the same GIN index (``&&``), so one index scan returns only the slice's matches and
+        the search stops as soon as enough are found, like FTS5's rowid order does. A range of
+        the primary key would let the planner test the keys row by row instead (below).
+
+        ``checks`` (``strpos`` in the text) run on the slice's candidates newest first, after
+        the sort and before the limit (``OFFSET 0`` keeps the planner from moving them into
+        the scan), so they stop with the limit too: a phrase in 75% of the articles checks
+        about 1,300 texts, not every candidate of the slice.
         """
         first, newest = self.conn.execute("SELECT min(id), max(id) FROM search_doc").fetchone() or (
             None,
@@ -193,14 +258,16 @@ class PostgresSearch:
         if first is None or newest is None:
             return []
         rows: list[tuple[int, int | None, int | None]] = []
-        high, width = newest, SLICE
+        high, width = newest >> BLOCK_BITS, SLICE_BLOCKS
+        where = " AND ".join(["search_keys(d.grams) && %s::bigint[]", *clauses])
+        check = " AND ".join(checks) or "TRUE"
         # Never prepared (psycopg prepares a query run five times): a generic plan cannot see
         # how selective the terms, category and dates are, and chose a plan 20-100 times
         # slower for a filtered common word (the benchmark's "filtered" p95 was 0.9 s).
-        # pg_trgm cannot estimate how rare a Chinese phrase is; given ORDER BY id and LIMIT the
-        # planner then walks the primary key and rechecks LIKE on every row. Bitmap scans only.
-        # The costly search_grams() makes plan costs huge, which would start JIT compilation
-        # (100 ms and more) for a query that runs in milliseconds.
+        # Bitmap scans only: given ORDER BY id and LIMIT the planner may walk the primary key
+        # and test every row. search_keys() is declared costly, so that no plan tests the keys
+        # of rows the index did not return (each test detoasts some 10 KB), which makes plan
+        # costs huge: no JIT, it would compile (100 ms and more) a query of milliseconds.
         previous = self.conn.execute(
             "SELECT current_setting('enable_indexscan'), current_setting('jit')"
         ).fetchone()
@@ -208,13 +275,15 @@ class PostgresSearch:
             "SELECT set_config('enable_indexscan', 'off', false), set_config('jit', 'off', false)"
         )
         try:
-            while high >= first and len(rows) < limit:
-                low = max(first, high - width + 1)
+            while high >= first >> BLOCK_BITS and len(rows) < limit:
+                low = max(first >> BLOCK_BITS, high - width + 1)
+                blocks = [-n - 1 for n in range(low, high + 1)]
                 rows.extend(
                     self.conn.execute(
-                        f"SELECT d.id, d.published, d.story FROM search_doc d WHERE {where} "
-                        "AND d.id BETWEEN %s AND %s ORDER BY d.id DESC LIMIT %s",
-                        [*params, low, high, limit - len(rows)],
+                        "SELECT d.id, d.published, d.story FROM ("
+                        "SELECT d.id, d.published, d.story, d.title, d.body FROM search_doc d "
+                        f"WHERE {where} ORDER BY d.id DESC OFFSET 0) d WHERE {check} LIMIT %s",
+                        [blocks, *params, *check_params, limit - len(rows)],
                         prepare=False,
                     ).fetchall()
                 )
@@ -233,27 +302,14 @@ class PostgresSearch:
         query: Query,
         category: str | None,
         exclude_ids: tuple[int, ...],
-    ) -> tuple[list[str], list[Any]]:
+    ) -> tuple[list[str], list[Any], list[str], list[Any]]:
+        """What the index and the cheap columns decide (``clauses``), and the checks in the
+        text that make a match exact (``checks``: terms of three or more characters, and
+        excluded terms)."""
         clauses: list[str] = []
         params: list[Any] = []
-        # Short terms use the pairs index only when nothing longer narrows the rows first;
-        # otherwise a LIKE on the few rows the trigram index returned is cheaper.
-        any_long = any(len(t) >= 3 for g in plan.groups for t in g)
-        for group in plan.groups:
-            parts = []
-            for term in group:
-                if len(term) >= 3 or any_long:
-                    parts.append(f"{TEXT} LIKE %s ESCAPE '!'")
-                    params.append(like(term))
-                else:
-                    # Exact without a recheck; search_grams() is declared costly, so the
-                    # planner takes the index rather than computing it row by row.
-                    parts.append(f"search_grams({TEXT}) @> ARRAY[%s]::text[]")
-                    params.append(term)
-            clauses.append("(" + " OR ".join(parts) + ")")
-        for term in plan.excludes:
-            clauses.append(f"{TEXT} NOT LIKE %s ESCAPE '!'")
-            params.append(like(term))
+        checks: list[str] = []
+        check_params: list[Any] = []
         if category := query.category or category:
             clauses.append("d.category = %s")
             params.append(category)
@@ -269,7 +325,20 @@ class PostgresSearch:
         if exclude_ids:
             clauses.append("NOT (d.id = ANY(%s))")
             params.append(list(exclude_ids))
-        return clauses, params
+        for group in plan.groups:
+            # The keys of a one- or two-character term say exactly whether a text holds it;
+            # a longer term's pairs only that it may: strpos decides.
+            clauses.append(
+                "(" + " OR ".join(["search_keys(d.grams) @> %s::bigint[]"] * len(group)) + ")"
+            )
+            params.extend(term_grams(term) for term in group)
+            if any(len(term) > 2 for term in group):
+                checks.append("(" + " OR ".join([f"strpos({TEXT}, %s) > 0"] * len(group)) + ")")
+                check_params.extend(group)
+        for term in plan.excludes:
+            checks.append(f"strpos({TEXT}, %s) = 0")
+            check_params.append(term)
+        return clauses, params, checks, check_params
 
     def _scores(self, plan: engine.Plan, ids: list[int]) -> dict[int, float]:
         if not ids:

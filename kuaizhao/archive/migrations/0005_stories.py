@@ -27,8 +27,11 @@ def group(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
     vendor = schema_editor.connection.vendor
     if not _has_story_column(schema_editor):  # an index made by 0004 before it had stories
         schema_editor.execute(SEARCH_STORY_COLUMN[vendor])
-    if vendor == "postgresql":  # see kuaizhao.search.schema: keeps the planner on the index
-        schema_editor.execute("ALTER FUNCTION search_grams(text) COST 100000")
+    if vendor == "postgresql":  # keeps the planner on the index (0007 replaces the function)
+        schema_editor.execute(
+            "DO $$ BEGIN IF to_regprocedure('search_grams(text)') IS NOT NULL THEN "
+            "ALTER FUNCTION search_grams(text) COST 100000; END IF; END $$"
+        )
     article_model = apps.get_model("archive", "Article")
     engine = backend_for(schema_editor.connection)
     grouping = Stories(engine, article_model, apps.get_model("archive", "StoryKey"))

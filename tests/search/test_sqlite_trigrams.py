@@ -1,0 +1,193 @@
+"""The SQLite trigram index: terms at the ends of a text, removal by tokens, and migration 0006
+rebuilding a catalogue's older index (character pairs) in place."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from types import SimpleNamespace
+
+import pytest
+from django.apps import apps
+from django.db import connection
+
+from kuaizhao.archive import searching
+from kuaizhao.archive.models import Article
+from kuaizhao.search.document import END, SPACE, Doc, clean, trigrams, word_stream
+from kuaizhao.search.query import parse
+from kuaizhao.search.schema import SQLITE_TOKENIZER, schema_sql
+from kuaizhao.search.sqlite import SqliteSearch
+from tests.search.test_sqlite_fts5 import archive  # noqa: F401  (fixture)
+
+TEXTS = {1: ("甲", "乙丙"), 2: ("丁戊己", "庚 辛壬。癸"), 3: ("", "山西中部城市群")}
+
+
+@pytest.fixture
+def small() -> Iterator[tuple[sqlite3.Connection, SqliteSearch]]:
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE archive_article (id INTEGER PRIMARY KEY, title, body_text)")
+    for sql in schema_sql("sqlite"):
+        conn.execute(sql)
+    conn.executemany(
+        "INSERT INTO archive_article VALUES (?, ?, ?)", [(i, *t) for i, t in TEXTS.items()]
+    )
+    backend = SqliteSearch(conn)
+    backend.index(Doc(i, *t) for i, t in TEXTS.items())
+    yield conn, backend
+    conn.close()
+
+
+def hits(backend: SqliteSearch, text: str) -> set[int]:
+    return {h.article_id for h in backend.search(parse(text), per_page=100).hits}
+
+
+def brute(needle: str) -> set[int]:
+    folded = clean(needle)
+    return {i for i, (t, b) in TEXTS.items() if folded in clean(t) or folded in clean(b)}
+
+
+def test_every_character_begins_one_token() -> None:
+    assert trigrams("山西中部") == ["山西中", "西中部", f"中部{END}", f"部{END}"]
+    assert trigrams("a b") == [f"a{SPACE}b", f"{SPACE}b{END}", f"b{END}"]
+    assert trigrams("") == []
+
+
+def test_every_substring_of_short_texts_is_found(
+    small: tuple[sqlite3.Connection, SqliteSearch],
+) -> None:
+    _, backend = small
+    for title, body in TEXTS.values():
+        for text in (title, body):
+            for start in range(len(text)):
+                for end in range(start + 1, len(text) + 1):
+                    needle = text[start:end]
+                    if needle.strip() == needle and needle:
+                        assert hits(backend, f'"{needle}"') == brute(needle), needle
+    assert hits(backend, '"辛壬。"') == {2}
+    assert hits(backend, '"壬癸"') == set()  # not across the 。
+    assert hits(backend, '"甲乙"') == set()  # not across the title/body seam
+
+
+def test_removal_by_tokens_leaves_a_consistent_index(
+    small: tuple[sqlite3.Connection, SqliteSearch],
+) -> None:
+    conn, backend = small
+    backend.remove([2])
+    assert hits(backend, "丁戊") == set()
+    backend.remove([2])  # not indexed any more: nothing is deleted twice
+    conn.execute("UPDATE archive_article SET body_text = '戊己庚' WHERE id = 2")
+    backend.index([Doc(2, "丁戊己", "戊己庚")])
+    backend.remove([3])
+    backend.index([Doc(3, "", "山西中部城市群")])
+    for table in ("search_fts", "search_words"):
+        conn.execute(f"INSERT INTO {table} ({table}) VALUES ('integrity-check')")
+    assert hits(backend, '"己庚"') == {2}
+    assert hits(backend, '"辛壬"') == set()
+    assert hits(backend, '"中部城"') == {3}
+    rows = conn.execute("SELECT count(*) FROM search_fts WHERE search_fts MATCH '\"丁\" *'")
+    assert rows.fetchone()[0] == 1
+
+
+def test_title_hits_rank_first(small: tuple[sqlite3.Connection, SqliteSearch]) -> None:
+    conn, backend = small
+    conn.execute("INSERT INTO archive_article VALUES (4, '城市群', '山西')")
+    backend.index([Doc(4, "城市群", "山西")])
+    assert [h.article_id for h in backend.search(parse("城市群")).hits] == [4, 3]
+
+
+# -- migration 0006 --------------------------------------------------------------------------
+
+OLD_END = "\ue001"
+
+
+def _pairs(folded: str) -> str:
+    text = folded.replace(" ", SPACE) + OLD_END
+    return " ".join(text[i : i + 2] for i in range(len(text) - 1))
+
+
+def _install_pair_index() -> None:
+    """The index as migrations 0004 and 0005 left it before trigrams: one table of pairs."""
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE search_words")
+        cursor.execute("DROP TABLE search_fts")
+        cursor.execute(
+            "CREATE VIRTUAL TABLE search_fts USING fts5(title, body, words, content='', "
+            f"prefix='1', columnsize=1, tokenize=\"{SQLITE_TOKENIZER}\")"
+        )
+        for article in Article.objects.all():
+            title, body = clean(article.title), clean(article.body_text)
+            cursor.execute(
+                "INSERT INTO search_fts (rowid, title, body, words) VALUES (%s, %s, %s, %s)",
+                [article.pk, _pairs(title), _pairs(body), word_stream(title, body)],
+            )
+
+
+def _migrate() -> None:
+    module = __import__("kuaizhao.archive.migrations.0006_search_trigrams", fromlist=["rebuild"])
+    editor = SimpleNamespace(connection=connection, execute=connection.cursor().execute)
+    module.rebuild(apps, editor)
+
+
+TERMS = ("高铁", "运营", "航", "城市群", '"大同的高铁新线"', '"。"')
+
+
+def _found() -> dict[str, list[tuple[int, int]]]:
+    pages = {t: searching.search(parse(t)).hits for t in TERMS}
+    return {t: [(h.article_id, h.copies) for h in hits] for t, hits in pages.items()}
+
+
+@pytest.mark.django_db
+def test_the_migration_rebuilds_a_pair_index(archive: dict[str, Article]) -> None:  # noqa: F811
+    original, copy = archive["c2.html"].pk, archive["c3.html"].pk
+    Article.objects.filter(pk=copy).update(story=original)
+    searching.backend().set_story([copy], original)
+    before = _found()
+    assert before["运营"] == [(original, 1)]  # one story
+    if connection.vendor == "sqlite":
+        _install_pair_index()
+    _migrate()
+    assert _found() == before
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT id, story FROM search_doc ORDER BY id")
+            stories = dict(cursor.fetchall())
+        assert stories == {a.pk: a.story for a in Article.objects.all()}
+    # an article saved again after the migration: its old tokens are deleted by token
+    searching.save(Article.objects.get(pk=original))
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            for table in ("search_fts", "search_words"):
+                cursor.execute(f"INSERT INTO {table} ({table}) VALUES ('integrity-check')")
+    _migrate()  # a second run finds the new index and leaves it
+    assert _found() == before
+
+
+def test_phrase_scores_from_text_equal_the_index_lookups(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from kuaizhao.search import engine, sqlite
+    from tests.search.test_contract import DOCS
+
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE archive_article (id INTEGER PRIMARY KEY, title, body_text)")
+    for sql in schema_sql("sqlite"):
+        conn.execute(sql)
+    conn.executemany(
+        "INSERT INTO archive_article VALUES (?, ?, ?)", [(d.id, d.title, d.body) for d in DOCS]
+    )
+    backend = SqliteSearch(conn)
+    backend.index(DOCS)
+    ids = [d.id for d in DOCS]
+    checked = 0
+    for doc in DOCS[::7]:
+        for text in (doc.title, doc.body[:40], doc.body[-30:]):
+            plan = engine.plan(parse(f'"{text}" 山西'))
+            if not plan.groups:
+                continue
+            monkeypatch.setattr(sqlite, "FEW", 0)
+            by_index = backend._scores(plan, ids)
+            monkeypatch.setattr(sqlite, "FEW", len(ids))
+            monkeypatch.setattr(sqlite, "SPARSE", 0)
+            assert backend._scores(plan, ids) == by_index, text
+            checked += 1
+    assert checked > 10
