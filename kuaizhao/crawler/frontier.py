@@ -11,6 +11,12 @@ queue when it expires or, on the taker's own host, as soon as the taker's proces
 is gone. A request re-queued by its taker (a retry, a redirect) gives its lease
 up as it goes back.
 
+A new request is marked in the shared seen filter by its push, in one Lua
+script: the script tests the request's Bloom bits, adds it to the queue if they
+were not all set, then sets them (:data:`~kuaizhao.crawler.seen.MARK_META`).
+Marked seen means queued: a crawler killed between the seen filter's test and
+the push has marked nothing, and the request is yielded again with its page.
+
 Keys next to the queue ``<key>``: ``<key>:inflight`` (sorted set lease id -> expiry),
 ``<key>:leased`` (hash lease id -> request), ``<key>:score`` (hash lease id -> queue
 score), ``<key>:owner`` (hash lease id -> "host pid").
@@ -28,6 +34,8 @@ from typing import Any
 from scrapy import Request
 from scrapy.http import Response
 from scrapy_redis.queue import PriorityQueue  # type: ignore[import-untyped]
+
+from kuaizhao.crawler.seen import MARK_META
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +85,22 @@ return n
 """
 """Hand leases back: in-flight -> queue, with the score the request had."""
 
+_MARK_AND_PUSH = """
+local marked = 1
+for i = 3, #ARGV do
+  if redis.call('GETBIT', KEYS[2], ARGV[i]) == 0 then marked = 0; break end
+end
+if marked == 1 then return 0 end
+redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
+for i = 3, #ARGV do redis.call('SETBIT', KEYS[2], ARGV[i], 1) end
+return 1
+"""
+"""Queue a request and set its Bloom bits, unless another crawler set them all first.
+
+Queued before marked: a script that fails part way leaves the request queued, not marked
+(a duplicate at worst, never a loss).
+"""
+
 
 def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
@@ -95,6 +119,9 @@ def _alive(pid: int) -> bool:
 class LeasedPriorityQueue(PriorityQueue):  # type: ignore[misc]
     """scrapy-redis's priority queue where a popped request stays leased until released."""
 
+    marks_seen = True
+    """Its push sets a new request's bits in the shared seen filter (read by the filter)."""
+
     def __init__(self, server: Any, spider: Any, key: str, serializer: Any = None) -> None:
         super().__init__(server, spider, key, serializer)
         self.owner = f"{socket.gethostname()} {os.getpid()}"
@@ -103,6 +130,7 @@ class LeasedPriorityQueue(PriorityQueue):  # type: ignore[misc]
         self._pop = server.register_script(_POP)
         self._release = server.register_script(_RELEASE)
         self._return = server.register_script(_RETURN)
+        self._mark_and_push = server.register_script(_MARK_AND_PUSH)
         self.held: set[str] = set()
         self._renewed = time.time()
         self._serial = 0
@@ -111,7 +139,15 @@ class LeasedPriorityQueue(PriorityQueue):  # type: ignore[misc]
 
     def push(self, request: Request) -> None:
         lease = request.meta.pop(LEASE_META, None)
-        super().push(request)
+        mark = request.meta.pop(MARK_META, None)
+        if mark is None:
+            super().push(request)
+        else:  # a new request: queued and marked seen at once
+            bloom, bits = mark
+            data = self._encode_request(request)
+            args = [-request.priority, data, *bits]
+            if not self._mark_and_push(keys=[self.key, bloom], args=args):
+                self.spider.crawler.stats.inc_value("kuaizhao/seen_at_push")
         if lease:  # back in the queue: the old lease is done with
             self.release([lease])
 

@@ -14,6 +14,15 @@ passes is recorded as pending so a killed crawler resumes it. (The requests an
 article page yields are written to the pending frontier before the page counts
 as parsed, by :meth:`~kuaizhao.crawler.state.SqliteState.mark_expanded`: Scrapy
 schedules them only after the callback has returned.)
+
+With the shared Redis frontier the filter only tests the Bloom bits of a new
+request; the request carries them (:data:`MARK_META`) to the queue, whose push
+sets them and adds the request to the queue in one Lua script
+(:class:`~kuaizhao.crawler.frontier.LeasedPriorityQueue`). A crawler killed
+between the test and the push has marked nothing, so the page that yielded the
+request yields it again when it is fetched again; a request marked seen is in
+the queue. Two crawlers that both pass the test race at the push: the second
+push finds the bits set and adds nothing.
 """
 
 from __future__ import annotations
@@ -30,6 +39,8 @@ from kuaizhao.crawler.state import SOURCE_KINDS, CrawlState, Pending
 CAPACITY = 10_000_000
 ERROR_RATE = 0.001
 KIND_META = "kuaizhao_kind"
+MARK_META = "kuaizhao_mark"
+"""Request meta: (Bloom key, bit positions) the Redis queue sets as it pushes the request."""
 OUTLET_META = "kuaizhao_outlet"
 SOURCE_META = "kuaizhao_source"
 
@@ -84,6 +95,13 @@ end
 return present
 """
 
+_TEST = """
+for i, pos in ipairs(ARGV) do
+  if redis.call('GETBIT', KEYS[1], pos) == 0 then return 0 end
+end
+return 1
+"""
+
 
 class RedisBloomFilter:
     """The same filter as one Redis string shared by every crawler process."""
@@ -94,9 +112,16 @@ class RedisBloomFilter:
         self.bits, self.hashes = bloom_size(capacity, error_rate)
         self.key = key
         self.script = client.register_script(_CHECK_AND_SET)
+        self.test = client.register_script(_TEST)
+
+    def positions(self, item: str) -> list[int]:
+        return _positions(item, self.bits, self.hashes)
+
+    def __contains__(self, item: str) -> bool:
+        return bool(self.test(keys=[self.key], args=self.positions(item)))
 
     def add(self, item: str) -> bool:
-        return bool(self.script(keys=[self.key], args=_positions(item, self.bits, self.hashes)))
+        return bool(self.script(keys=[self.key], args=self.positions(item)))
 
 
 _WINDOW = """
@@ -189,6 +214,11 @@ class SeenFilter:
         if self.state is not None:
             self.state.commit()
 
+    def _marks_on_push(self) -> bool:
+        """The scheduler's queue sets a request's Bloom bits as it pushes it."""
+        frontier = getattr(self.crawler.spider, "frontier", None)
+        return bool(getattr(frontier, "marks_seen", False))
+
     def request_seen(self, request: Request) -> bool:
         if self.bloom is None or self.window is None:
             self._setup()
@@ -197,8 +227,20 @@ class SeenFilter:
         if kind in SOURCE_KINDS:
             window = self.short if request.meta.get(SOURCE_META) else self.long
             return not self.window.admit(request.url, window)
-        if self.bloom.add(request.url):
-            return True
+        bloom = self.bloom
+        if isinstance(bloom, RedisBloomFilter) and self._marks_on_push():
+            # Tested only: the queue's push marks it, with the push (see the module's doc).
+            if request.url in bloom:
+                return True
+            if self._captured(request):
+                bloom.add(request.url)  # no push will mark it
+                return True
+            request.meta[MARK_META] = (bloom.key, bloom.positions(request.url))
+            return False
+        return bloom.add(request.url) or self._captured(request)
+
+    def _captured(self, request: Request) -> bool:
+        """Captured in an earlier run (else recorded as pending in the crawl state)."""
         state = self.state
         if state is None:
             return False

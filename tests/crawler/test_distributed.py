@@ -205,3 +205,79 @@ def test_requests_of_a_page_parsed_just_before_kill_9_are_in_redis(
     assert fetched[article["url"]] >= 1
     derived = article["pages"][1:] + [image["src"] for image in article["images"]]
     assert [url for url in derived if not fetched[url]] == []  # nothing lost
+
+
+def redis_scheduler(tmp_path: Path, redis_url: str, prefix: str) -> Any:
+    """A crawler's scheduler as ``run.crawl`` sets it up with Redis: seen filter, leased queue."""
+    import redis
+    from scrapy.utils.test import get_crawler
+    from scrapy_redis.scheduler import Scheduler
+
+    from kuaizhao.crawler.run import crawl_settings
+    from kuaizhao.crawler.spider import OutletSpider
+    from kuaizhao.crawler.state import Schedule, open_state
+
+    settings = crawl_settings([], tmp_path, user_agent=UA, redis_url=redis_url,
+                              redis_prefix=prefix)  # fmt: skip
+    crawler = get_crawler(OutletSpider, {**settings, "KUAIZHAO_SEEN_CAPACITY": 10_000})
+    state = open_state(tmp_path, Schedule(), redis_url, prefix)
+    client = redis.Redis.from_url(redis_url)
+    crawler.spider = OutletSpider.from_crawler(crawler, outlets=[], state=state, redis=client)
+    scheduler = Scheduler.from_crawler(crawler)
+    scheduler.open(crawler.spider)
+    return scheduler
+
+
+@pytest.mark.filterwarnings("ignore:Passing a 'spider' argument")  # scrapy-redis's scheduler
+def test_a_request_marked_seen_in_redis_is_in_the_queue(
+    tmp_path: Path, redis_url: str, redis_prefix: str
+) -> None:
+    import redis
+    from scrapy import Request
+
+    from kuaizhao.crawler.seen import KIND_META, OUTLET_META, SOURCE_META, _positions
+
+    client = redis.Redis.from_url(redis_url)
+    one, two = (redis_scheduler(tmp_path, redis_url, redis_prefix) for _ in range(2))
+    queue = f"{redis_prefix}:requests"
+
+    def image(n: int) -> Request:
+        return Request(f"http://example.org/{n}.png", meta={KIND_META: "image", OUTLET_META: "x"})
+
+    def queued() -> list[str]:
+        return sorted(one.queue._decode_request(data).url for data in client.zrange(queue, 0, -1))
+
+    def marked(n: int) -> bool:  # every Bloom bit of the URL is set in Redis
+        bloom = one.df.bloom
+        bits = _positions(image(n).url, bloom.bits, bloom.hashes)
+        return all(client.getbit(bloom.key, bit) for bit in bits)
+
+    # A crawler killed once the seen filter has let the request through, before its push:
+    # nothing is marked, so the page that yields it again when fetched again is not filtered.
+    assert not one.df.request_seen(image(1))
+    assert not marked(1) and queued() == []
+    # The push fails (a Redis error): nothing marked either.
+    client.set(queue, "not a sorted set")
+    with pytest.raises(redis.ResponseError):
+        one.enqueue_request(image(1))
+    assert not marked(1)
+    client.delete(queue)
+    # Pushed: queued and marked in one step; the same request from any crawler is filtered.
+    assert one.enqueue_request(image(1))
+    assert marked(1) and queued() == [image(1).url]
+    assert not two.enqueue_request(image(1)) and not one.enqueue_request(image(1))
+    # Two crawlers let the same new request through before either pushed it: queued once.
+    first, second = image(2), image(2)
+    assert not one.df.request_seen(first) and not two.df.request_seen(second)
+    one.queue.push(first)
+    two.queue.push(second)
+    assert marked(2) and queued() == [image(1).url, image(2).url]
+    # Captured in an earlier run: filtered, and marked (no push will mark it).
+    client.hset(f"{redis_prefix}:url", image(3).url, "200")
+    assert not one.enqueue_request(image(3))
+    assert marked(3) and image(3).url not in queued()
+    # List pages stay out of the Bloom filter (a time window lets them through again).
+    page = Request("http://example.org/list.html", meta={KIND_META: "page", SOURCE_META: True})
+    assert one.enqueue_request(page) and page.url in queued()
+    assert client.bitcount(one.df.bloom.key) == 3 * one.df.bloom.hashes  # the 3 images only
+    client.close()
