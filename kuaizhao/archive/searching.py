@@ -18,7 +18,7 @@ from typing import Any
 
 from django.core.paginator import Page as ListPage
 from django.core.paginator import Paginator
-from django.db import connection
+from django.db import connection, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
@@ -73,10 +73,11 @@ def save(article: Article) -> None:
     signature = stories.signature(f"{article.title}\n{article.body_text}")
     article.minhash = stories.pack(signature)
     engine = backend()
-    if article.pk is not None:
+    fresh = article.pk is None
+    if not fresh:
         engine.remove([article.pk])  # before the row's text changes: see SqliteSearch.remove
     article.save()
-    Stories(engine).assign(article, signature)
+    Stories(engine).assign(article, signature, fresh=fresh)
     engine.index([document(article)])
 
 
@@ -98,6 +99,20 @@ class Stories:
         self.articles = articles
         self.keys = keys
 
+    def _insert_keys(self, pk: int, keys: list[int]) -> None:
+        """One multi-row insert of an article's keys (what ``bulk_create`` writes, without
+        building a model instance per key: ingest writes seventeen per article)."""
+        db = connections[self.keys.objects.db]
+        table = db.ops.quote_name(self.keys._meta.db_table)
+        fields = (self.keys._meta.get_field(name) for name in ("article", "key"))
+        columns = ", ".join(db.ops.quote_name(field.column) for field in fields)
+        rows = ", ".join(["(%s, %s)"] * len(keys))
+        with db.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) VALUES {rows}",
+                [value for key in keys for value in (pk, key)],
+            )
+
     @staticmethod
     def story_doc(article: Any) -> stories.StoryDoc:
         return stories.StoryDoc(
@@ -109,15 +124,15 @@ class Stories:
             article.repost_from or article.source,
         )
 
-    def assign(self, article: Any, signature: tuple[int, ...]) -> None:
+    def assign(self, article: Any, signature: tuple[int, ...], *, fresh: bool = False) -> None:
         """Put a saved article into its story (see the module docstring); sets
-        ``article.story`` and saves it."""
+        ``article.story`` and saves it. ``fresh``: the article was just inserted, so it has
+        no story keys to replace yet."""
         bands = stories.band_keys(signature)
         headline = stories.title_key(article.title)
-        self.keys.objects.filter(article_id=article.pk).delete()
-        self.keys.objects.bulk_create(
-            [self.keys(article_id=article.pk, key=key) for key in [*bands, headline]]
-        )
+        if not fresh:
+            self.keys.objects.filter(article_id=article.pk).delete()
+        self._insert_keys(article.pk, [*bands, headline])
         keys = self.keys.objects.exclude(article_id=article.pk).order_by("-article_id")
         near = set(
             keys.filter(key__in=bands)

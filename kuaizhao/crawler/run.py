@@ -6,9 +6,11 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from scrapy.crawler import CrawlerProcess
 
+from kuaizhao.crawler.handlers import PERSISTENT_PER_HOST_SETTING
 from kuaizhao.crawler.middlewares import (
     WARC_DIR_SETTING,
     WARC_MAX_AGE_SETTING,
@@ -22,6 +24,11 @@ from kuaizhao.lib.outlets import Outlet
 from kuaizhao.warc import iter_captures
 
 _MW = "kuaizhao.crawler.middlewares"
+_HANDLER = "kuaizhao.crawler.handlers.PooledHttpHandler"
+_UNUSED_SPIDER_MIDDLEWARES: dict[str, int | None] = {
+    "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
+    "scrapy.spidermiddlewares.metacopy.MetaCopyDetectionMiddleware": None,
+}
 
 
 @dataclass(frozen=True)
@@ -80,6 +87,10 @@ def crawl_settings(
         o.slug: {"concurrency": o.concurrency, "delay": o.delay, "jitter": 0.5 if o.delay else 0.0}
         for o in outlets
     }
+    per_host: dict[str, int] = {}
+    for o in outlets:
+        host = (urlsplit(o.home).hostname or "").lower()
+        per_host[host] = per_host.get(host, 0) + o.concurrency
     settings: dict[str, Any] = {
         "BOT_NAME": "kuaizhao",
         "USER_AGENT": user_agent,
@@ -101,9 +112,17 @@ def crawl_settings(
         "DOWNLOAD_SLOTS": slots,
         "CONCURRENT_REQUESTS": max(16, sum(o.concurrency for o in outlets)),
         "CONCURRENT_REQUESTS_PER_DOMAIN": 2,
+        # The callbacks yield requests only (no items, no pipelines): Scrapy's default of 100
+        # would start 100 asyncio tasks per response to hand them over, in order all the same.
+        "CONCURRENT_ITEMS": 1,
         "SCHEDULER_MEMORY_QUEUE": "scrapy.squeues.FifoMemoryQueue",
         "DUPEFILTER_CLASS": "kuaizhao.crawler.seen.SeenFilter",
         "CLOSESPIDER_PAGECOUNT": max_pages or 0,
+        # Link depth is the spider's own (LIST_DEPTH), and meta copying is a development
+        # check: two spider middleware layers fewer for every request a page yields.
+        "SPIDER_MIDDLEWARES": dict(_UNUSED_SPIDER_MIDDLEWARES),
+        "DOWNLOAD_HANDLERS": {"http": _HANDLER, "https": _HANDLER},
+        PERSISTENT_PER_HOST_SETTING: max(per_host.values(), default=0),
         "DOWNLOADER_MIDDLEWARES": {
             "kuaizhao.takedown.crawling.TakedownMiddleware": 70,
             f"{_MW}.AddressGuardMiddleware": 75,
@@ -132,7 +151,10 @@ def crawl_settings(
                 "SCHEDULER_PERSIST": True,
                 "SCHEDULER_QUEUE_KEY": f"{redis_prefix}:requests",
                 "SCHEDULER_QUEUE_CLASS": "kuaizhao.crawler.frontier.LeasedPriorityQueue",
-                "SPIDER_MIDDLEWARES": {"kuaizhao.crawler.frontier.LeaseReleaseMiddleware": 10},
+                "SPIDER_MIDDLEWARES": {
+                    **_UNUSED_SPIDER_MIDDLEWARES,
+                    "kuaizhao.crawler.frontier.LeaseReleaseMiddleware": 10,
+                },
                 "SCHEDULER_DUPEFILTER_KEY": f"{redis_prefix}:dupefilter",
                 "REDIS_URL": redis_url,
             }

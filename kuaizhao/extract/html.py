@@ -166,15 +166,19 @@ def _drop(el: HtmlElement, parent: HtmlElement) -> None:
 
 
 def _len(text: str | None) -> int:
+    """Characters of ``text`` that are not whitespace."""
     if not text:
         return 0
-    return len(text) - sum(1 for c in text if c.isspace())
+    return sum(map(len, text.split()))
+
+
+_PUNCT = re.compile(f"[{PUNCT}]")
 
 
 def _punct(text: str | None) -> int:
     if not text:
         return 0
-    return sum(text.count(p) for p in PUNCT)
+    return len(_PUNCT.findall(text))
 
 
 @dataclass
@@ -250,51 +254,64 @@ def iter_lines(
     capture: Callable[[HtmlElement], bool] | None = None,
 ) -> Iterator[Line | HtmlElement]:
     """Flatten a subtree into text lines; elements accepted by ``capture`` (images by default)
-    are yielded in place instead of being flattened."""
+    are yielded in place instead of being flattened.
+
+    This walks every element of the page (for the metadata lines) and of the body, so it
+    keeps its state in local variables and normalises only lines that hold more than
+    whitespace.
+    """
     if capture is None:
         capture = _is_img
+    index = stats.index
     parts: list[str] = []
-    state: dict[str, object] = {"start": -1, "link": 0, "block": None}
+    start = -1
+    link = 0
+    block: HtmlElement | None = None
     tags: set[str] = set()
     link_depth = 0
+    skipped_here: set[HtmlElement] = set()
 
     def flush() -> Line | None:
-        nonlocal tags
-        text = normalize("".join(parts))
+        nonlocal start, link, tags
+        if not parts:
+            start, link = -1, 0
+            if tags:
+                tags = set()
+            return None
+        text = "".join(parts)
         parts.clear()
-        start = int(state["start"])  # type: ignore[call-overload]
-        link_chars = int(state["link"])  # type: ignore[call-overload]
-        block = state["block"]
-        state["start"], state["link"] = -1, 0
+        line_start, link_chars = start, link
+        start, link = -1, 0
         current_tags, tags = tags, set()
+        # Most lines are the whitespace between two block tags: nothing to normalise.
+        text = "" if text.isspace() else normalize(text)
         if not text:
             return None
-        return Line(text, start, link_chars, current_tags, block)  # type: ignore[arg-type]
+        return Line(text, line_start, link_chars, current_tags, block)
 
-    def add(text: str | None, el: HtmlElement, in_link: bool) -> None:
-        if not text:
-            return
-        if int(state["start"]) < 0 and not text.isspace():  # type: ignore[call-overload]
-            state["start"] = stats.index.get(el, -1)
-            state["block"] = _block_of(el)
+    def add(text: str, el: HtmlElement, in_link: bool) -> None:
+        nonlocal start, link, block
+        if start < 0 and not text.isspace():
+            start = index.get(el, -1)
+            block = _block_of(el)
         parts.append(text)
         if in_link:
-            state["link"] = int(state["link"]) + _len(text)  # type: ignore[call-overload]
+            link += _len(text)
 
     walker = etree.iterwalk(root, events=("start", "end"))
     for event, el in walker:
-        if not isinstance(el.tag, str):
-            continue
         tag = el.tag
+        if not isinstance(tag, str):
+            continue
         if event == "start":
-            if tag in BLOCK_TAGS or tag == "br" or tag == "img":
+            if tag in _LINE_BREAKS:
                 line = flush()
                 if line is not None:
                     yield line
             if el is not root and skip is not None and skip(el):
                 # the end event still comes for a skipped element: mark it
                 walker.skip_subtree()
-                el.set("data-kz-skipped", "1")
+                skipped_here.add(el)
                 continue
             if el is not root and capture(el):
                 line = flush()
@@ -302,27 +319,41 @@ def iter_lines(
                     yield line
                 yield el
                 walker.skip_subtree()
-                el.set("data-kz-skipped", "1")
+                skipped_here.add(el)
                 continue
             if tag == "a":
                 link_depth += 1
-            if tag in ("b", "strong", "h2", "h3", "h4", "h5", "h6", "figcaption"):
+            if tag in _MARKED_TAGS:
                 tags.add(tag)
-            add(el.text, el, link_depth > 0)
+            if el.text:
+                add(el.text, el, link_depth > 0)
         else:
-            skipped = el.attrib.pop("data-kz-skipped", None) is not None
+            if skipped_here and el in skipped_here:
+                skipped_here.discard(el)
+                skipped = True
+            else:
+                skipped = el.get(_SKIPPED) is not None
+                if skipped:
+                    del el.attrib[_SKIPPED]
             if tag == "a" and not skipped:
                 link_depth -= 1
             if tag in BLOCK_TAGS:
                 line = flush()
                 if line is not None:
                     yield line
-            if el is not root:
+            if el is not root and el.tail:
                 parent = el.getparent()
                 add(el.tail, parent if parent is not None else el, link_depth > 0)
     line = flush()
     if line is not None:
         yield line
+
+
+_LINE_BREAKS = BLOCK_TAGS | {"br", "img"}
+_MARKED_TAGS = frozenset({"b", "strong", "h2", "h3", "h4", "h5", "h6", "figcaption"})
+_SKIPPED = "data-kz-skipped"
+"""An attribute that marked skipped elements before they were kept in a set; a page that
+carries it still has those elements' end treated as a skipped one's (and loses the mark)."""
 
 
 def _is_img(el: HtmlElement) -> bool:

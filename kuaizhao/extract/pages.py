@@ -10,6 +10,10 @@ from kuaizhao.lib.zh import normalize
 
 _NEXT_TEXT = re.compile(r"^(?:下一页|下页|后一页|下一頁|下壹页|Next|next)\s*[>›»]*$")
 _URL_PAGE = re.compile(r"_(\d{1,3})\.(s?html?|php|aspx?|jsp)$", re.IGNORECASE)
+_DIGIT = re.compile(r"\d")
+"""A page number's text has a digit before normalisation too (it only half-widths them)."""
+_NEXT_START = re.compile(r"[下后NnＮｎ]")
+"""Characters a "next page" text can begin with, before normalisation."""
 _ACTIVE = frozenset({"active", "current", "cur", "on", "selected", "curr", "now", "thisclass"})
 
 
@@ -47,7 +51,10 @@ def _numbered_links(root: HtmlElement, url: str | None) -> tuple[dict[int, str],
     links: dict[int, str] = {}
     active: int | None = None
     for el in root.iter("a", "span", "strong", "b", "em", "li", "font"):
-        text = normalize(el.text_content() or "")
+        raw = el.text_content() or ""
+        if not _DIGIT.search(raw):
+            continue
+        text = normalize(raw)
         if not re.fullmatch(r"\[?\d{1,3}\]?", text):
             continue
         n = int(text.strip("[]"))
@@ -75,7 +82,10 @@ def pagination(root: HtmlElement, url: str | None) -> tuple[int, str | None]:
                 number = number if page_from_url(url) else (active or n)
     next_url: str | None = None
     for a in root.iter("a"):
-        text = normalize(a.text_content() or "")
+        raw = a.text_content() or ""
+        if not _NEXT_START.search(raw):
+            continue
+        text = normalize(raw)
         if text and _NEXT_TEXT.match(text):
             link = _href(a)
             if link is not None:

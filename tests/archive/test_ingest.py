@@ -1,12 +1,14 @@
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from kuaizhao.archive.ingest import ingest, reset
-from kuaizhao.archive.models import Article, ArticleVersion, Capture, WarcFile
+from kuaizhao.archive.ingest import ingest, reset, sync_outlets
+from kuaizhao.archive.models import Article, ArticleVersion, Capture, StoryKey, WarcFile
+from kuaizhao.archive.models import Outlet as OutletRow
 from kuaizhao.lib.outlets import Outlet
 from kuaizhao.warc.writer import WarcWriter
 from tests.factories import TINY_PNG, Page, write_page, write_warc
@@ -149,3 +151,35 @@ def test_a_news_flash_at_an_article_url_is_kept(home: Path, outlet: Outlet):
     stats = ingest(home / "warc", [outlet])
     assert stats.created == 1
     assert Article.objects.get().body_text == "城际公交今天开通，票价两元。"
+
+
+def test_one_batch_holds_an_article_its_revisit_and_its_new_version(home: Path, outlet: Outlet):
+    """The batch looks up once which articles exist and each URL's newest capture: an article
+    made by an earlier capture of the same batch is still found by the later ones."""
+    body = Page(URL).html().encode()
+    changed = Page(URL, title="推进会举行（更新）").html().encode()
+    other = URL.replace("c101", "c102")
+    other_body = Page(other, title="另一篇报道的标题在这里").html().encode()
+    with WarcWriter(home / "warc") as writer:
+        write_page(writer, URL, body, FIRST)
+        write_page(writer, URL, body, FIRST + DAY)  # a revisit
+        write_page(writer, other, other_body, FIRST)
+        write_page(writer, URL, changed, FIRST + 2 * DAY)
+    stats = ingest(home / "warc", [outlet])
+    assert (stats.created, stats.updated, stats.unchanged) == (2, 1, 1)
+    article = Article.objects.get(url=URL)
+    assert article.title == "推进会举行（更新）"
+    assert (article.first_captured_at, article.last_captured_at) == (FIRST, FIRST + 2 * DAY)
+    assert article.versions.count() == 2
+    assert StoryKey.objects.filter(article=article).count() == 17  # replaced, not added to
+
+
+def test_outlet_rows_follow_their_configs(home: Path, outlet: Outlet):
+    write_warc(home / "warc", [Page(URL)])
+    ingest(home / "warc", [outlet])
+    renamed = dataclasses.replace(outlet, name="测试日报网")
+    ingest(home / "warc", [renamed])
+    row = OutletRow.objects.get(slug=outlet.slug)
+    assert row.name == "测试日报网"
+    assert sync_outlets([renamed])[outlet.slug].pk == row.pk
+    assert OutletRow.objects.count() == 1
