@@ -18,13 +18,16 @@ from scrapy.http import Request, Response
 from scrapy.utils.defer import maybe_deferred_to_future
 
 from kuaizhao.crawler.safety import OUTLET_META, OutletMap, is_public, parse_ip, resolve
-from kuaizhao.crawler.state import CrawlState, Fetch
+from kuaizhao.crawler.state import CrawlState, Fetch, failed_for_now
 from kuaizhao.warc import CaptureRef, WarcWriter
 
 log = logging.getLogger(__name__)
 
 KIND_META = "kuaizhao_kind"
 """Request meta key: page, article, feed, sitemap, image (absent for robots.txt)."""
+
+ANSWERED_META = "kuaizhao_answered"
+"""Request meta: tries of it (retries carry it) already recorded as failed answers (5xx...)."""
 
 WARC_DIR_SETTING = "KUAIZHAO_WARC_DIR"
 WARC_MAX_SIZE_SETTING = "KUAIZHAO_WARC_MAX_SIZE"
@@ -146,6 +149,14 @@ class AddressGuardMiddleware:
         raise IgnoreRequest(f"refused: {host} resolves to non-public address {address}")
 
 
+def article_of(request: Request) -> str | None:
+    """The article (its first page's URL) a request for a later page belongs to."""
+    if request.meta.get(KIND_META) != "part":
+        return None
+    article = request.cb_kwargs.get("article")
+    return str(article) if article else None
+
+
 def crawl_id() -> str:
     """Names this crawler process's run in every record it writes: start time, host, pid."""
     started = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
@@ -258,8 +269,11 @@ class WarcRecorderMiddleware:
                     warc_file=ref.warc_file,
                     offset=ref.offset,
                     record_id=ref.record_id,
+                    article=article_of(request),
                 )
             )
+            if failed_for_now(response.status):
+                request.meta[ANSWERED_META] = int(request.meta.get(ANSWERED_META, 0)) + 1
         return response
 
     def _record(

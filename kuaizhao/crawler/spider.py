@@ -46,11 +46,11 @@ from kuaizhao.crawler.links import (
     series,
     sitemap_locations,
 )
-from kuaizhao.crawler.middlewares import KIND_META
+from kuaizhao.crawler.middlewares import ANSWERED_META, KIND_META, article_of
 from kuaizhao.crawler.progress import StatsFile
 from kuaizhao.crawler.safety import OUTLET_META, OutletMap
 from kuaizhao.crawler.seen import pending_of
-from kuaizhao.crawler.state import CrawlState, Pending
+from kuaizhao.crawler.state import NO_ANSWER, CrawlState, Fetch, Pending
 from kuaizhao.lib.outlets import Outlet
 
 
@@ -238,13 +238,15 @@ class OutletSpider(Spider):
         return request
 
     def recheck_request(self, item: Pending) -> Request | None:
-        """A conditional re-fetch of an article (or one of its pages)."""
+        """A conditional re-fetch of an article (or one of its later pages, as that page of
+        its article: a state from before later pages kept their article has none to give)."""
         outlet = self.by_slug.get(item.outlet)
         if outlet is None or self.state is None:
             return None
         if item.kind == "part":
+            article, part = item.article or item.url, series(item.url)[1]
             request = self._request(
-                outlet, item.url, "part", self.parse_article, article=item.url, part=2
+                outlet, item.url, "part", self.parse_article, article=article, part=part
             )
         else:
             request = self._request(
@@ -516,16 +518,39 @@ class OutletSpider(Spider):
         """Images are only archived (by the recorder); nothing to follow."""
 
     def on_error(self, failure: Failure) -> None:
-        """Count failed requests; refusals and robots.txt exclusions are not errors."""
+        """Count failed requests; refusals and robots.txt exclusions are not errors.
+
+        A download that got no answer (a timeout, a connection error: Scrapy's retries are
+        spent by now) is a failed fetch in the crawl state, with no WARC record: tried again
+        by the next run, up to :data:`~kuaizhao.crawler.state.FAILED_FETCHES` tries in a row.
+        """
         request = getattr(failure, "request", None)
         try:
-            self._count_error(failure, request)
+            if self._count_error(failure, request) and request is not None:
+                self._no_answer(request)
         finally:
             frontier = getattr(self, "frontier", None)
             if frontier is not None:
                 frontier.done(request)
 
-    def _count_error(self, failure: Failure, request: Request | None) -> None:
+    def _no_answer(self, request: Request) -> None:
+        kind = request.meta.get(KIND_META)
+        if self.state is None or not kind:
+            return
+        # The tries that got a (failed) answer were recorded as they came.
+        tries = (
+            int(request.meta.get("retry_times", 0)) + 1 - int(request.meta.get(ANSWERED_META, 0))
+        )
+        self.state.record(
+            Fetch(
+                url=request.url, outlet=str(request.meta.get(OUTLET_META) or ""), kind=str(kind),
+                status=NO_ANSWER, digest=None, record_type=None, etag=None, last_modified=None,
+                at=time.time(), article=article_of(request), tries=tries,
+            )
+        )  # fmt: skip
+
+    def _count_error(self, failure: Failure, request: Request | None) -> bool:
+        """Count one failed request; True if the download got no answer at all."""
         stats = self.crawler.stats
         error = failure.value
         slug = request.meta.get(OUTLET_META) if request is not None else None
@@ -534,7 +559,7 @@ class OutletSpider(Spider):
             if slug:
                 stats.inc_value(f"kuaizhao/outlet/{slug}/errors")
         elif isinstance(error, StopDownload):
-            return
+            return False
         elif isinstance(error, IgnoreRequest):
             stats.inc_value("kuaizhao/ignored")
             self.logger.info("dropped %s: %s", getattr(request, "url", "?"), error)
@@ -543,3 +568,5 @@ class OutletSpider(Spider):
             if slug:
                 stats.inc_value(f"kuaizhao/outlet/{slug}/errors")
             self.logger.warning("failed %s: %r", getattr(request, "url", "?"), error)
+            return True
+        return False

@@ -19,10 +19,14 @@ Schedules:
   intervals (up to :data:`RECHECK_MAX`); a change resets the interval; a 404
   or 410 is recorded and ends the re-checks. Images are never re-checked.
 
-A fetch that failed for now (a 5xx, 408 or 429 answer, retries included) does
-not count as done: the URL stays in the pending frontier, so a retry cut short
-by a kill, or the next run, tries it again, until :data:`FAILED_FETCHES` failed
-answers in a row make the failure final. A 404 or 410 is final at once.
+A fetch that failed for now (a 5xx, 408 or 429 answer, retries included, or no
+answer at all: a timeout or a connection error once Scrapy's retries are spent)
+does not count as done: the URL stays in the pending frontier, so a retry cut
+short by a kill, or the next run, tries it again, until :data:`FAILED_FETCHES`
+failed tries in a row make the failure final. A 404 or 410 is final at once.
+
+A later page of a multi-page article is recorded with its article (the first
+page's URL): its re-check is parsed as that page of that article.
 """
 
 from __future__ import annotations
@@ -44,12 +48,15 @@ RECHECKED_KINDS = frozenset({"article", "part"})
 SOURCE_KINDS = frozenset({"page", "feed", "sitemap"})
 GONE = frozenset({404, 410})
 FAILED_FETCHES = 6
-"""Failed answers in a row (each retry counts: two runs of three tries) before giving up."""
+"""Failed tries in a row (each retry counts: two runs of three tries) before giving up."""
+NO_ANSWER = 0
+"""The status of a :class:`Fetch` that got no answer (a timeout, a connection error)."""
 
 
 def failed_for_now(status: int) -> bool:
-    """A status worth another try later: a server error, a timeout answer, too many requests."""
-    return status >= 500 or status in (408, 429)
+    """A status worth another try later: a server error, a timeout answer, too many requests,
+    or no answer at all."""
+    return status >= 500 or status in (408, 429, NO_ANSWER)
 
 
 _DONE = (
@@ -80,7 +87,8 @@ class Pending:
 
 @dataclass(frozen=True)
 class Fetch:
-    """One completed fetch, as the recorder saw it."""
+    """One completed fetch, as the recorder saw it (or a download that got no answer:
+    status :data:`NO_ANSWER`, ``tries`` the attempts it stands for, no WARC record)."""
 
     url: str
     outlet: str
@@ -94,6 +102,9 @@ class Fetch:
     warc_file: str | None = None
     offset: int | None = None
     record_id: str | None = None
+    article: str | None = None
+    """A later page's article (the first page's URL)."""
+    tries: int = 1
 
 
 class CrawlState(Protocol):
@@ -246,7 +257,7 @@ class SqliteState:
         pending = self.db.execute(
             "SELECT article FROM frontier WHERE url = ?", (fetch.url,)
         ).fetchone()
-        article = pending[0] if pending else None
+        article = fetch.article or (pending[0] if pending else None)
         failed = failed_for_now(fetch.status)
         next_check: float | None = None
         new_interval: float | None = None
@@ -268,12 +279,13 @@ class SqliteState:
             " changes=changes+excluded.changes, warc_file=excluded.warc_file,"
             " warc_offset=excluded.warc_offset, expanded=excluded.expanded,"
             " record_id=excluded.record_id, article=coalesce(excluded.article, url.article),"
-            " failures=CASE WHEN excluded.failures > 0 THEN url.failures + 1 ELSE 0 END",
+            " failures=CASE WHEN excluded.failures > 0 THEN url.failures + excluded.failures"
+            " ELSE 0 END",
             (
                 fetch.url, fetch.outlet, fetch.kind, fetch.status, digest, captured_at, etag,
                 last_modified, fetch.at, next_check, new_interval, int(changed),
                 fetch.warc_file, fetch.offset, 0 if expand else 1, record_id, article,
-                int(failed),
+                max(1, fetch.tries) if failed else 0,
             ),
         )  # fmt: skip
         # A failure for now keeps its pending entry: a kill before Scrapy's retry, or the
@@ -348,17 +360,18 @@ class SqliteState:
         return [Pending(*row) for row in rows]
 
     def due_rechecks(self, now: float, limit: int) -> list[Pending]:
+        """Article pages due for a re-check (a later page with its article's URL)."""
         rows = self.db.execute(
-            "SELECT url, outlet, kind, interval FROM url WHERE next_check <= ? "
+            "SELECT url, outlet, kind, article, interval FROM url WHERE next_check <= ? "
             "ORDER BY next_check LIMIT ?",
             (now, limit),
         ).fetchall()
         # Claimed: not due again until this check is recorded or its interval passes.
         self.db.executemany(
             "UPDATE url SET next_check = ? WHERE url = ?",
-            [(now + max(interval or 0.0, 60.0), url) for url, _, _, interval in rows],
+            [(now + max(row[4] or 0.0, 60.0), row[0]) for row in rows],
         )
-        return [Pending(url, outlet, kind) for url, outlet, kind, _ in rows]
+        return [Pending(*row[:4]) for row in rows]
 
     def claim_source(self, url: str, outlet: str, kind: str, now: float) -> bool:
         """Note a visit to a source starting now; False if it is not due yet."""
@@ -408,9 +421,10 @@ class RedisState:
 
     Keys: ``<prefix>:url`` (hash url -> "status digest captured_at etag last_modified
     interval", tab-separated), ``<prefix>:recheck`` (sorted set url by next check),
-    ``<prefix>:outlet`` (hash url -> "outlet kind"), ``<prefix>:source`` (sorted set of
-    source URLs by next visit), ``<prefix>:source:info`` (hash url -> "outlet kind
-    interval"); a Lua script moves a due entry to its next time, so one process takes it.
+    ``<prefix>:outlet`` (hash url -> "outlet kind article", the article of a later page),
+    ``<prefix>:source`` (sorted set of source URLs by next visit), ``<prefix>:source:info``
+    (hash url -> "outlet kind interval"); a Lua script moves a due entry to its next time,
+    so one process takes it.
     """
 
     def __init__(self, client: Any, prefix: str, schedule: Schedule | None = None) -> None:
@@ -482,7 +496,8 @@ class RedisState:
                 value = self.schedule.recheck_after
             new_interval = str(value)
             pipe.zadd(self._k("recheck"), {fetch.url: fetch.at + value})
-            pipe.hset(self._k("outlet"), fetch.url, f"{fetch.outlet}\t{fetch.kind}")
+            info = f"{fetch.outlet}\t{fetch.kind}\t{fetch.article or ''}"
+            pipe.hset(self._k("outlet"), fetch.url, info)
         else:
             pipe.zrem(self._k("recheck"), fetch.url)
         status = str(fetch.status) if fetch.status != 304 else (row[0] if row else "304")
@@ -511,8 +526,8 @@ class RedisState:
             info = self.r.hget(self._k("outlet"), url)
             if info is None:
                 continue
-            outlet, kind = (info.decode() if isinstance(info, bytes) else info).split("\t")
-            out.append(Pending(url, outlet, kind))
+            outlet, kind, *rest = (info.decode() if isinstance(info, bytes) else info).split("\t")
+            out.append(Pending(url, outlet, kind, rest[0] if rest and rest[0] else None))
         return out
 
     def claim_source(self, url: str, outlet: str, kind: str, now: float) -> bool:
