@@ -4,7 +4,7 @@ Ingest runs in two passes. The first records where every response and revisit re
 (``Capture``), one transaction per WARC file, so a file is either wholly in the catalogue
 or not at all. The second extracts the captures that are article pages, follows their
 continuation pages through the captures already recorded, and writes ``Article`` rows,
-whose inserts and updates keep the full-text index current through its triggers. The
+putting each into its story and the search index (``kuaizhao.archive.searching.save``). The
 article pages of a batch are extracted in a worker process (``kuaizhao.extract.pool``)
 while the batch's earlier articles are written. Running it twice does nothing the second
 time; ``reindex`` starts from empty.
