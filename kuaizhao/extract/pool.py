@@ -154,14 +154,16 @@ def _running() -> Worker | None:
 class Prefetcher:
     """Extractions of the captures a batch will ask for, running ahead in the worker.
 
-    :meth:`get` hands one over (and forgets it); a capture never submitted, or any failure
-    of the worker itself, is extracted in this process instead, so results never depend on
-    the worker.
+    :meth:`get` hands one over; a capture never submitted, or any failure of the worker
+    itself, is extracted in this process instead, so results never depend on the worker.
+    What was handed over is kept until :meth:`clear`: a continuation page is asked for
+    twice in a batch, once merged into its first page and once as a capture of its own.
     """
 
     def __init__(self, warc_dir: Path) -> None:
         self.warc_dir = warc_dir
         self._pending: dict[Key, Future[Article]] = {}
+        self._done: dict[Key, Article] = {}
 
     def submit(self, captures: Iterable[tuple[str, int, str, datetime]]) -> None:
         """Start extracting ``(warc file, offset, url, captured_at)`` captures, in order."""
@@ -178,17 +180,23 @@ class Prefetcher:
 
     def get(self, name: str, offset: int, url: str, captured_at: datetime) -> Article:
         """The extraction of one capture (read errors raise as in :func:`extract_capture`)."""
-        future = self._pending.pop((name, offset), None)
+        key = (name, offset)
+        if (done := self._done.get(key)) is not None:
+            return done
+        future = self._pending.pop(key, None)
+        article = None
         if future is not None:
-            try:
-                return future.result()
-            except WorkerGone:
-                pass
-        return extract_capture(str(self.warc_dir / name), offset, url, captured_at)
+            with contextlib.suppress(WorkerGone):  # extracted here instead
+                article = future.result()
+        if article is None:
+            article = extract_capture(str(self.warc_dir / name), offset, url, captured_at)
+        self._done[key] = article
+        return article
 
     def clear(self) -> None:
-        """Forget what was not asked for (a batch that ended early)."""
+        """Forget the batch: what was handed over and what was not asked for."""
         self._pending.clear()
+        self._done.clear()
 
 
 if __name__ == "__main__":

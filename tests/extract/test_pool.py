@@ -56,3 +56,25 @@ def test_a_dead_worker_leaves_extraction_to_the_process(tmp_path: Path) -> None:
     assert [prefetcher.get(*c).title for c in todo[1:]] == [
         f"第{n}篇报道的标题写在这里" for n in range(1, 5)
     ]
+
+
+def test_a_capture_asked_for_twice_in_a_batch_is_extracted_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    todo = captures(tmp_path)
+    calls: list[int] = []
+    real = pool.extract_capture
+
+    def counted(path: str, offset: int, url: str, at: datetime) -> pool.Article:
+        calls.append(offset)
+        return real(path, offset, url, at)
+
+    monkeypatch.setattr(pool, "_running", lambda: None)  # every extraction in this process
+    monkeypatch.setattr(pool, "extract_capture", counted)
+    prefetcher = pool.Prefetcher(tmp_path)
+    first = prefetcher.get(*todo[1])
+    assert prefetcher.get(*todo[1]) is first
+    assert calls == [todo[1][1]]
+    prefetcher.clear()  # a new batch extracts again
+    assert prefetcher.get(*todo[1]) == first
+    assert calls == [todo[1][1]] * 2
