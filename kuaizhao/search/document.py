@@ -20,6 +20,7 @@ The SQLite index is two FTS5 tables whose columns hold *token streams* made here
 
 from __future__ import annotations
 
+import re
 import time as _time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -27,7 +28,7 @@ from zoneinfo import ZoneInfo
 
 import rjieba
 
-from kuaizhao.search.fold import fold
+from kuaizhao.search.fold import fold, preimages
 
 SPACE = "\ue000"
 """Stands for a space inside a token (a space separates tokens)."""
@@ -86,6 +87,76 @@ def words(folded: str) -> list[str]:
 
 def word_stream(title: str, body: str) -> str:
     return " ".join([*words(title), SEAM, *words(body)])
+
+
+# -- whole words from the text itself ----------------------------------------------------------
+#
+# jieba cuts text into blocks (runs of CJK ideographs, ASCII letters and digits, ``+#&._%-``)
+# and segments each block on its own; every other character is a word by itself. So whether
+# a term occurs as a run of whole words at some place depends only on the blocks around that
+# place: these functions segment those, not the whole article, and give what a lookup of
+# ``words(term)`` in the ``word_stream`` gives.
+
+BREAKS = frozenset(
+    " \t\n\r\f\v\u3000"
+    + SPACE
+    + END
+    + SEAM
+    + "。，、；：？！“”‘’（）《》〈〉【】〔〕「」『』…—～·"
+    + ",;:?!()[]{}<>\"'/|"
+)
+"""Characters that never belong to a jieba block: a window of text between two of them is
+segmented as it is inside the whole text."""
+REACH = 200
+"""How far a window may extend either way before the whole text is segmented instead."""
+
+
+def unfolded_pattern(term: str) -> re.Pattern[str]:
+    """A pattern for the places of unfolded text whose ``clean()`` is ``term`` (folded,
+    spaces standing for any whitespace)."""
+    wanted = preimages()
+    parts = []
+    for char in term:
+        if char == " ":
+            parts.append(r"[\s\ue000-\ue002]+")
+        elif others := wanted.get(char):
+            parts.append("[" + re.escape(char + others) + "]")
+        else:
+            parts.append(re.escape(char))
+    return re.compile("".join(parts))
+
+
+def _aligned(segments: list[str], offset: int, run: list[str]) -> bool:
+    """True when a segment begins at character ``offset`` and ``run`` follows from there."""
+    at = 0
+    for i, segment in enumerate(segments):
+        if at == offset:
+            return segments[i : i + len(run)] == run
+        if at > offset:
+            return False
+        at += len(segment)
+    return False
+
+
+def whole_words_in(text: str, run: list[str], pattern: re.Pattern[str]) -> bool:
+    """True when folded ``text`` (unfolded: ``pattern`` is :func:`unfolded_pattern` of the
+    term) holds the term as the run of whole words ``run`` (``words(term)``), as
+    ``words(clean(text))`` would show."""
+    match = pattern.search(text)
+    while match is not None:
+        start, end = match.span()
+        left, right = start, end
+        while left > 0 and text[left - 1] not in BREAKS and start - left < REACH:
+            left -= 1
+        while right < len(text) and text[right] not in BREAKS and right - end < REACH:
+            right += 1
+        if start - left >= REACH or right - end >= REACH:  # no break near: the whole text
+            segments = words(clean(text))
+            return any(segments[i : i + len(run)] == run for i in range(len(segments)))
+        if _aligned(words(clean(text[left:right])), start - left, run):
+            return True
+        match = pattern.search(text, start + 1)  # occurrences may overlap (哈哈 in 哈哈哈)
+    return False
 
 
 def epoch(moment: datetime | None) -> int | None:

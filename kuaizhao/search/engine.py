@@ -16,6 +16,7 @@ Totals count stories, so the number of pages agrees with the entries shown.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -81,13 +82,14 @@ def folded(candidates: Sequence[Candidate]) -> list[tuple[Candidate, int]]:
     """One entry per story, in the order of each story's first candidate: the candidate shown
     (the original if it is among them, else that first one) and how many others it stands for.
     """
-    members: dict[int, list[Candidate]] = {}
-    for c in candidates:
-        members.setdefault(c.id if c.story is None else c.story, []).append(c)
+    keys = [c.id if c.story is None else c.story for c in candidates]
+    sizes = Counter(keys)
+    originals = {c.id: c for c, key in zip(candidates, keys, strict=True) if c.id == key}
     entries = []
-    for key, group in members.items():
-        shown = next((c for c in group if c.id == key), group[0])
-        entries.append((shown, len(group) - 1))
+    for c, key in zip(candidates, keys, strict=True):
+        if sizes[key]:
+            entries.append((originals.get(key, c), sizes[key] - 1))
+            sizes[key] = 0
     return entries
 
 

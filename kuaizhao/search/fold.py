@@ -22,8 +22,10 @@ Whitespace runs are collapsed to one space by ``fold`` (not by ``fold_chars``).
 
 from __future__ import annotations
 
+import array
 import functools
 import importlib.util
+import itertools
 import sys
 from pathlib import Path
 
@@ -57,6 +59,29 @@ def fold_chars(text: str) -> str:
 def fold(text: str) -> str:
     """``text`` as the index holds it: folded, whitespace runs collapsed to one space."""
     return " ".join(fold_chars(text).split())
+
+
+@functools.cache
+def preimages() -> dict[str, str]:
+    """For each character that others fold to, those others (国 -> 國…, a -> Aａ…): what a
+    pattern over unfolded text must accept for it. Built once (about 30 ms): the characters
+    of the table, and those that lower-case to another, found slice by slice."""
+    codes = array.array("I", itertools.chain(range(0xD800), range(0xE000, sys.maxunicode + 1)))
+    everything = codes.tobytes().decode(f"utf-32-{sys.byteorder[0]}e")
+    changed = {chr(code) for code in _table()}
+    for start in range(0, len(everything), _SLICE):
+        chunk = everything[start : start + _SLICE]
+        if chunk.lower() != chunk:
+            changed.update(char for char in chunk if char.lower() != char)
+    table: dict[str, str] = {}
+    for char in sorted(changed):
+        into = fold_chars(char)
+        if into != char:
+            table[into] = table.get(into, "") + char
+    return table
+
+
+_SLICE = 512
 
 
 # -- generating the table ---------------------------------------------------------------------

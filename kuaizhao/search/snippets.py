@@ -7,7 +7,8 @@ the first hit, ``...`` where the text was cut, preferring to start after a sente
 
 from __future__ import annotations
 
-from kuaizhao.search.fold import fold, fold_chars
+from kuaizhao.search.document import unfolded_pattern
+from kuaizhao.search.fold import fold
 
 _SENTENCE_ENDS = "。！？；!?;\n"
 ELLIPSIS = "..."
@@ -29,15 +30,15 @@ def first_sentence(text: str, width: int = 80) -> str:
 
 
 def first_hit(text: str, terms: list[str] | tuple[str, ...]) -> tuple[int, int]:
-    """(start, end) of the earliest occurrence of any term, or (-1, -1). Both sides are
-    folded (kuaizhao.search.fold), which keeps offsets, so 國際 finds 国际 here too."""
-    folded = fold_chars(text)
+    """(start, end) of the earliest occurrence of any term, or (-1, -1). The terms are folded
+    and found in the unfolded text by what folds to them (kuaizhao.search.fold), so 國際
+    finds 国际 here too, without folding the whole text."""
     best = (-1, -1)
     for term in terms:
         needle = fold(term)
-        pos = folded.find(needle) if needle else -1
-        if pos >= 0 and (best[0] < 0 or pos < best[0]):
-            best = (pos, pos + len(needle))
+        found = unfolded_pattern(needle).search(text) if needle else None
+        if found and (best[0] < 0 or found.start() < best[0]):
+            best = found.span()
     return best
 
 

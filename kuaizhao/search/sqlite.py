@@ -17,14 +17,15 @@ range: a hit in the title weighs ``TITLE_WEIGHT``, the term as whole jieba words
 
 from __future__ import annotations
 
+import re
 import sqlite3
+import time
 from collections.abc import Iterable
 from typing import Any
 
 from kuaizhao.search import engine
 from kuaizhao.search.base import Order, Page
 from kuaizhao.search.document import (
-    SEAM,
     SPACE,
     Doc,
     clean,
@@ -33,6 +34,8 @@ from kuaizhao.search.document import (
     epoch,
     phrase,
     trigram_stream,
+    unfolded_pattern,
+    whole_words_in,
     word_stream,
     words,
 )
@@ -41,14 +44,24 @@ from kuaizhao.search.query import Query
 TITLE_WEIGHT = 10.0
 WORD_WEIGHT = 3.0
 FTS_TABLES = ("search_fts", "search_words")
-PHRASE_WORDS = 3
-FEW = 100
-SPARSE = 2000
-"""A term of ``PHRASE_WORDS`` or more jieba words is scored on at most ``FEW`` candidates
-spread over ``SPARSE`` rowids or more each from their own text (fetched and segmented again,
-about 0.3 ms an article) rather than by FTS5 over their rowid range, whose cost grows with the
-range: a run of common words (与 。 下 一步) co-occurs in most articles, and FTS5 checks
-positions in each (9 ms over 100,000 articles for one such phrase)."""
+PROBE = 16
+TEXT_COST = 30e-6
+"""Seconds to score one candidate from its own text (the row read, the term found in the
+unfolded text, the blocks around it segmented: kuaizhao.search.document), measured at
+100,000 articles.
+
+The FTS5 lookups of a term's title and whole-word hits over a rowid range cost what
+scanning the phrase's doclists from the range's first rowid *to the next match after its
+last* costs: FTS5 (SQLite 3.40) stops at the end of the range only once it has found a row
+past it, so a phrase with no later match is scanned to the end of the table (measured at
+100,000 articles: a range of one rowid 0.2 ms near the end, 7.5 ms in the middle). That
+grows with the archive and with how common the phrase's rarest word is: a run of common
+words (与 。 下 一步 , 珠海) costs about 0.2 µs a rowid. Reading the candidates' text does
+not. So a term of two or more jieba words with at most ``PROBE`` candidates is scored from
+their text; with more, the lookups for the ``PROBE`` newest tell the cost per rowid, and the
+others are scored whichever way costs less (a lookup past the last rowid tells the fixed
+part of a lookup's cost: parsing, opening the doclists). Both ways give the same scores (a
+test compares them): the choice changes only time."""
 
 
 def like_pattern(term: str) -> str:
@@ -251,30 +264,52 @@ class SqliteSearch:
     def _scores(self, plan: engine.Plan, ids: list[int]) -> dict[int, float]:
         if not ids:
             return {}
-        wanted = set(ids)
+        newest_first = sorted(ids, reverse=True)
         scores = dict.fromkeys(ids, 1.0)
-        lowest, highest = min(ids), max(ids)
-        texts: dict[int, _Text] = {}
-        sparse = highest - lowest >= SPARSE * len(ids)
+        texts: dict[int, tuple[str, str]] = {}
         for term in plan.terms:
             run = words(term)
-            if len(run) >= PHRASE_WORDS and len(ids) <= FEW and sparse:
-                texts = texts or {i: _Text(*t) for i, t in self._originals(ids).items()}
-                for rowid, text in texts.items():
-                    scores[rowid] += text.score(term, run)
+            if len(run) < 2:  # one word: its own doclist, short or dense where it is long
+                self._lookups(term, newest_first, scores)
                 continue
-            for table, expr, weight in (
-                ("search_fts", contains(term, "title"), TITLE_WEIGHT),
-                ("search_words", as_words(term), WORD_WEIGHT),
-            ):
-                rows = self.conn.execute(
-                    f"SELECT rowid FROM {table} WHERE {table} MATCH ? AND rowid BETWEEN ? AND ?",
-                    (expr, lowest, highest),
-                )
-                for (rowid,) in rows:
-                    if rowid in wanted:
-                        scores[rowid] += weight
+            rest = newest_first
+            if len(ids) > PROBE:
+                head, rest = newest_first[:PROBE], newest_first[PROBE:]
+                last = self._last_rowid()
+                started = time.perf_counter()
+                self._lookups(term, [last + 1], scores)  # past the end: the fixed part
+                fixed = time.perf_counter() - started
+                self._lookups(term, head, scores)
+                scanned = time.perf_counter() - started - 2 * fixed
+                per_rowid = max(0.0, scanned) / (last - head[-1] + 1)
+                if fixed + per_rowid * (last - rest[-1] + 1) <= TEXT_COST * len(rest):
+                    self._lookups(term, rest, scores)
+                    continue
+            texts = texts or self._originals(rest)
+            pattern = unfolded_pattern(term)
+            for rowid in rest:
+                title, body = texts[rowid]
+                scores[rowid] += text_score(term, run, pattern, title, body)
         return scores
+
+    def _last_rowid(self) -> int:
+        return int(self.conn.execute("SELECT max(id) FROM search_doc").fetchone()[0] or 0)
+
+    def _lookups(self, term: str, ids: list[int], scores: dict[int, float]) -> None:
+        """Add ``term``'s title and whole-words weights to ``ids`` (newest first) by FTS5
+        lookups over their rowid range."""
+        wanted = set(ids)
+        for table, expr, weight in (
+            ("search_fts", contains(term, "title"), TITLE_WEIGHT),
+            ("search_words", as_words(term), WORD_WEIGHT),
+        ):
+            rows = self.conn.execute(
+                f"SELECT rowid FROM {table} WHERE {table} MATCH ? AND rowid BETWEEN ? AND ?",
+                (expr, ids[-1], ids[0]),
+            )
+            for (rowid,) in rows:
+                if rowid in wanted:
+                    scores[rowid] += weight
 
     def _originals(self, ids: list[int]) -> dict[int, tuple[str, str]]:
         if not ids:
@@ -287,23 +322,10 @@ class SqliteSearch:
         return {r[0]: (r[1], r[2]) for r in rows}
 
 
-class _Text:
-    """A candidate's folded title and body, segmented only when a phrase term occurs in it."""
-
-    def __init__(self, title: str, body: str) -> None:
-        self.title, self.body = clean(title), clean(body)
-        self.segments: list[str] | None = None
-
-    def score(self, term: str, run: list[str]) -> float:
-        """The title and whole-words weights ``term`` earns, as the FTS5 lookups give them."""
-        in_title = term in self.title
-        if not in_title and term not in self.body:
-            return 0.0
-        if self.segments is None:
-            self.segments = [*words(self.title), SEAM, *words(self.body)]
-        size, first = len(run), run[0]
-        whole = any(
-            word == first and self.segments[i : i + size] == run
-            for i, word in enumerate(self.segments)
-        )
-        return TITLE_WEIGHT * in_title + WORD_WEIGHT * whole
+def text_score(term: str, run: list[str], pattern: re.Pattern[str], title: str, body: str) -> float:
+    """The title and whole-words weights folded ``term`` earns in an article, as the FTS5
+    lookups give them, from the article's unfolded text (``pattern``: its
+    ``unfolded_pattern``)."""
+    in_title = term in clean(title)
+    whole = (in_title and whole_words_in(title, run, pattern)) or whole_words_in(body, run, pattern)
+    return TITLE_WEIGHT * in_title + WORD_WEIGHT * whole

@@ -44,3 +44,17 @@ def test_snippets_find_folded_terms_and_show_the_original():
     text = "第一句。多條國際航線本週恢復運營，旅客出行更加便利。"
     assert "國際航線" in snippet(text, ["国际航线"], width=12)
     assert snippet(text, ["ＡＢＣ"]) == text  # not found: the start, uncut
+
+
+def test_preimages_name_every_character_that_folds_to_another() -> None:
+    from kuaizhao.search.fold import preimages
+
+    table = preimages()
+    for code in range(0x10000):
+        if 0xD800 <= code < 0xE000:
+            continue
+        char = chr(code)
+        into = fold_chars(char)
+        assert into == char or char in table[into], hex(code)
+    assert set(table["国"]) >= {"國"} and set(table[","]) == {"，"}
+    assert all(fold_chars(char) == into for into, chars in table.items() for char in chars)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from django.apps import apps
@@ -178,16 +179,27 @@ def test_phrase_scores_from_text_equal_the_index_lookups(
     backend = SqliteSearch(conn)
     backend.index(DOCS)
     ids = [d.id for d in DOCS]
-    checked = 0
+    checked = weighted = 0
+    from_text: list[int] = []
+    real = sqlite.text_score
+
+    def counted(*args: Any) -> float:
+        from_text.append(1)
+        return real(*args)
+
+    monkeypatch.setattr(sqlite, "text_score", counted)
     for doc in DOCS[::7]:
         for text in (doc.title, doc.body[:40], doc.body[-30:]):
             plan = engine.plan(parse(f'"{text}" 山西'))
             if not plan.groups:
                 continue
-            monkeypatch.setattr(sqlite, "FEW", 0)
+            monkeypatch.setattr(sqlite, "TEXT_COST", float("inf"))  # FTS5 lookups only
             by_index = backend._scores(plan, ids)
-            monkeypatch.setattr(sqlite, "FEW", len(ids))
-            monkeypatch.setattr(sqlite, "SPARSE", 0)
+            monkeypatch.setattr(sqlite, "PROBE", 1)
+            monkeypatch.setattr(sqlite, "TEXT_COST", 0.0)  # all but the newest from text
             assert backend._scores(plan, ids) == by_index, text
             checked += 1
+            weighted += sum(score > 1 for score in by_index.values())
     assert checked > 10
+    assert len(from_text) > 10 * len(DOCS)  # the text path ran
+    assert weighted > checked  # title and whole-word weights were there to compare
