@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import time
+from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
@@ -45,6 +46,7 @@ TITLE_WEIGHT = 10.0
 WORD_WEIGHT = 3.0
 FTS_TABLES = ("search_fts", "search_words")
 PROBE = 16
+WINDOW = 4096
 TEXT_COST = 30e-6
 """Seconds to score one candidate from its own text (the row read, the term found in the
 unfolded text, the blocks around it segmented: kuaizhao.search.document), measured at
@@ -52,16 +54,15 @@ unfolded text, the blocks around it segmented: kuaizhao.search.document), measur
 
 The FTS5 lookups of a term's title and whole-word hits over a rowid range cost what
 scanning the phrase's doclists from the range's first rowid *to the next match after its
-last* costs: FTS5 (SQLite 3.40) stops at the end of the range only once it has found a row
-past it, so a phrase with no later match is scanned to the end of the table (measured at
-100,000 articles: a range of one rowid 0.2 ms near the end, 7.5 ms in the middle). That
-grows with the archive and with how common the phrase's rarest word is: a run of common
-words (与 。 下 一步 , 珠海) costs about 0.2 µs a rowid. Reading the candidates' text does
-not. So a term of two or more jieba words with at most ``PROBE`` candidates is scored from
-their text; with more, the lookups for the ``PROBE`` newest tell the cost per rowid, and the
-others are scored whichever way costs less (a lookup past the last rowid tells the fixed
-part of a lookup's cost: parsing, opening the doclists). Both ways give the same scores (a
-test compares them): the choice changes only time."""
+last* costs: FTS5 (SQLite 3.40) ends a range only at a row past it, so a phrase with no later
+match is scanned to the end of the table (measured at 100,000 articles: a range of one rowid
+0.2 ms near the end, 7.5 ms in the middle). That grows with the archive and with how common
+the phrase's rarest word is: a run of common words (与 。 下 一步 , 珠海) costs about 0.2 µs a
+rowid. Reading the candidates' text does not. So a term of two or more jieba words with at
+most ``PROBE`` candidates is scored from their text; with more, lookups over the last
+``WINDOW`` rowids (and one past the end, for the fixed part: parsing, opening the doclists)
+tell the cost per rowid, and the candidates are scored whichever way costs less. Both ways
+give the same scores (a test compares them): the choice changes only time."""
 
 
 def like_pattern(term: str) -> str:
@@ -264,51 +265,46 @@ class SqliteSearch:
     def _scores(self, plan: engine.Plan, ids: list[int]) -> dict[int, float]:
         if not ids:
             return {}
-        newest_first = sorted(ids, reverse=True)
+        lowest, highest = min(ids), max(ids)
         scores = dict.fromkeys(ids, 1.0)
         texts: dict[int, tuple[str, str]] = {}
         for term in plan.terms:
             run = words(term)
-            if len(run) < 2:  # one word: its own doclist, short or dense where it is long
-                self._lookups(term, newest_first, scores)
+            # One word: its own doclist, short, or dense where it is long.
+            if len(run) < 2 or (len(ids) > PROBE and self._lookups_cheaper(term, lowest, ids)):
+                self._lookups(term, lowest, highest, scores)
                 continue
-            rest = newest_first
-            if len(ids) > PROBE:
-                head, rest = newest_first[:PROBE], newest_first[PROBE:]
-                last = self._last_rowid()
-                started = time.perf_counter()
-                self._lookups(term, [last + 1], scores)  # past the end: the fixed part
-                fixed = time.perf_counter() - started
-                self._lookups(term, head, scores)
-                scanned = time.perf_counter() - started - 2 * fixed
-                per_rowid = max(0.0, scanned) / (last - head[-1] + 1)
-                if fixed + per_rowid * (last - rest[-1] + 1) <= TEXT_COST * len(rest):
-                    self._lookups(term, rest, scores)
-                    continue
-            texts = texts or self._originals(rest)
+            texts = texts or self._originals(ids)
             pattern = unfolded_pattern(term)
-            for rowid in rest:
-                title, body = texts[rowid]
+            for rowid, (title, body) in texts.items():
                 scores[rowid] += text_score(term, run, pattern, title, body)
         return scores
 
-    def _last_rowid(self) -> int:
-        return int(self.conn.execute("SELECT max(id) FROM search_doc").fetchone()[0] or 0)
+    def _lookups_cheaper(self, term: str, lowest: int, ids: list[int]) -> bool:
+        """Whether FTS5 lookups of ``term`` from ``lowest`` on cost less than reading ``ids``'
+        text, timed on the last ``WINDOW`` rowids (and past the end, for the fixed part)."""
+        last = int(self.conn.execute("SELECT max(id) FROM search_doc").fetchone()[0] or 0)
+        thrown: defaultdict[int, float] = defaultdict(float)
+        started = time.perf_counter()
+        self._lookups(term, last + 1, last + 1, thrown)
+        fixed = time.perf_counter() - started
+        self._lookups(term, last - WINDOW, last, thrown)
+        per_rowid = max(0.0, time.perf_counter() - started - 2 * fixed) / (WINDOW + 1)
+        return fixed + per_rowid * (last - lowest + 1) <= TEXT_COST * len(ids)
 
-    def _lookups(self, term: str, ids: list[int], scores: dict[int, float]) -> None:
-        """Add ``term``'s title and whole-words weights to ``ids`` (newest first) by FTS5
-        lookups over their rowid range."""
-        wanted = set(ids)
+    def _lookups(self, term: str, lowest: int, highest: int, scores: dict[int, float]) -> None:
+        """Add ``term``'s title and whole-words weights to the articles of ``scores`` in
+        [``lowest``, ``highest``] by FTS5 lookups."""
         for table, expr, weight in (
             ("search_fts", contains(term, "title"), TITLE_WEIGHT),
             ("search_words", as_words(term), WORD_WEIGHT),
         ):
             rows = self.conn.execute(
                 f"SELECT rowid FROM {table} WHERE {table} MATCH ? AND rowid BETWEEN ? AND ?",
-                (expr, ids[-1], ids[0]),
+                (expr, lowest, highest),
             )
             for (rowid,) in rows:
-                if rowid in wanted:
+                if rowid in scores:
                     scores[rowid] += weight
 
     def _originals(self, ids: list[int]) -> dict[int, tuple[str, str]]:

@@ -193,13 +193,13 @@ def test_phrase_scores_from_text_equal_the_index_lookups(
             plan = engine.plan(parse(f'"{text}" 山西'))
             if not plan.groups:
                 continue
+            monkeypatch.setattr(sqlite, "PROBE", 0)
             monkeypatch.setattr(sqlite, "TEXT_COST", float("inf"))  # FTS5 lookups only
             by_index = backend._scores(plan, ids)
-            monkeypatch.setattr(sqlite, "PROBE", 1)
-            monkeypatch.setattr(sqlite, "TEXT_COST", 0.0)  # all but the newest from text
+            monkeypatch.setattr(sqlite, "TEXT_COST", 0.0)  # from the text only
             assert backend._scores(plan, ids) == by_index, text
             checked += 1
             weighted += sum(score > 1 for score in by_index.values())
     assert checked > 10
-    assert len(from_text) > 10 * len(DOCS)  # the text path ran
+    assert len(from_text) >= checked * len(DOCS)  # the text path ran
     assert weighted > checked  # title and whole-word weights were there to compare
