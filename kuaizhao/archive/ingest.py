@@ -26,6 +26,7 @@ from django.db.models import Max, Q, QuerySet
 from kuaizhao import extract as extraction
 from kuaizhao.archive import searching, signals
 from kuaizhao.archive.models import Article, ArticleVersion, Capture, Outlet, WarcFile
+from kuaizhao.extract.pages import first_page_url
 from kuaizhao.extract.pool import Prefetcher
 from kuaizhao.lib.outlets import CATEGORY_NAMES, outlet_for
 from kuaizhao.lib.outlets import Outlet as OutletConfig
@@ -141,11 +142,11 @@ class ArticleBuilder:
                 .values_list("surt", "newest")
             )
             self._newest.update(newest)
-        firsts = [c for c in batch if c.record_type != "revisit"]
+        fetched = [c for c in batch if c.record_type != "revisit"]
         self.extractions.submit(
             (c.warc_file, c.offset, c.url, c.captured_at)
-            for c in firsts
-            if self.is_candidate(c, self.config_for(c))
+            for c in fetched
+            if self.is_candidate(c, self.config_for(c)) or self.is_later_page(c)
         )
 
     def article(self, key: str) -> Article | None:
@@ -171,6 +172,15 @@ class ArticleBuilder:
         if config.article_patterns:
             return config.is_article_url(capture.url)
         return not config.is_ignored(capture.url)
+
+    def is_later_page(self, capture: Capture) -> bool:
+        """Whether the URL names a later page of a candidate (``…_2.html``): an outlet's
+        article patterns need not match it, but its article will ask for it."""
+        first = first_page_url(capture.url)
+        if first is None:
+            return False
+        page_one = Capture(url=first, status=capture.status, mime=capture.mime)
+        return self.is_candidate(page_one, self.config_for(capture))
 
     def extract_at(self, capture: Capture) -> extraction.Article:
         return self.extractions.get(

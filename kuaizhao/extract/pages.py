@@ -40,6 +40,16 @@ def page_from_url(url: str | None) -> int | None:
     return None
 
 
+def first_page_url(url: str) -> str | None:
+    """The URL of page 1 when ``url`` names a later page by its shape (``…_2.html``)."""
+    parts = urlsplit(url)
+    m = _URL_PAGE.search(parts.path)
+    if not m or page_from_url(url) is None:
+        return None
+    path = parts.path[: m.start()] + "." + m.group(2)
+    return parts._replace(path=path).geturl()
+
+
 def _same_article(href: str, url: str | None) -> bool:
     if not url:
         return True

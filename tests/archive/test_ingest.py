@@ -3,6 +3,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -183,3 +184,28 @@ def test_outlet_rows_follow_their_configs(home: Path, outlet: Outlet):
     assert row.name == "测试日报网"
     assert sync_outlets([renamed])[outlet.slug].pk == row.pk
     assert OutletRow.objects.count() == 1
+
+
+def test_a_later_page_is_extracted_ahead_with_its_batch(
+    home: Path, outlet: Outlet, monkeypatch: pytest.MonkeyPatch
+):
+    from kuaizhao.extract import pool
+
+    later = URL.replace(".html", "_2.html")
+    first = Page(URL, extra_body=f'<p><a href="{later}">下一页</a></p>')
+    second = Page(later, paragraphs=("第二页的内容写在这里，城市群建设继续推进，项目陆续落地。",))
+    write_warc(home / "warc", [first, second])
+    submitted: list[str] = []
+    real = pool.Prefetcher.submit
+
+    def recorded(self: pool.Prefetcher, captures: Any) -> None:
+        captures = list(captures)
+        submitted.extend(url for _, _, url, _ in captures)
+        real(self, captures)
+
+    monkeypatch.setattr(pool.Prefetcher, "submit", recorded)
+    ingest(home / "warc", [outlet])
+    assert sorted(submitted) == sorted([URL, later])  # not the images, lists or feeds
+    article = Article.objects.get()
+    assert "第二页的内容写在这里" in article.body_text
+    assert "二十项政务服务事项跨市通办" in article.body_text
