@@ -108,6 +108,15 @@ def _runs(tokens: list[str], keep: set[str]) -> list[str]:
     return runs
 
 
+def _starts(phrase: str, text: str) -> list[int]:
+    """Where ``phrase`` begins in ``text``, occurrences not overlapping (as ``re.finditer``)."""
+    starts, at = [], text.find(phrase)
+    while at >= 0:
+        starts.append(at)
+        at = text.find(phrase, at + len(phrase))
+    return starts
+
+
 def _close(phrase: str, text: str) -> str:
     """Grow ``phrase`` by the characters that always surround it (专项 + 债 -> 专项债).
 
@@ -117,7 +126,7 @@ def _close(phrase: str, text: str) -> str:
     grown = 0
     while grown < MAX_GROWTH:
         grown += 1
-        starts = [m.start() for m in re.finditer(re.escape(phrase), text)]
+        starts = _starts(phrase, text)
         if len(starts) < 2:
             return phrase
         after = {text[i + len(phrase) : i + len(phrase) + 1] for i in starts}
@@ -140,7 +149,7 @@ def key_phrases(title: str, body: str, limit: int = 3) -> list[str]:
     keep = set(sorted(weights, key=weights.__getitem__, reverse=True)[:TOP_WORDS])
     scores: dict[str, float] = {}
     runs = _runs(list(rjieba.cut(title)), keep) + _runs(list(rjieba.cut(body)), keep)
-    for run in {_close(r, text) for r in runs}:
+    for run in {_close(r, text) for r in set(runs)}:
         occurrences = text.count(run)
         parts = [w for w in rjieba.cut(run) if w in weights]
         score = sum(weights[w] for w in parts) * math.log1p(occurrences)
