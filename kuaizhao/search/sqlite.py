@@ -11,8 +11,9 @@ Ranking does not use FTS5's ``bm25()``: its first call counts every row that con
 phrase (for the IDF), a cost that grows with the archive (at 100,000 articles it added 75 ms
 to a common phrase). Instead the candidates (at most ``engine.CANDIDATES``, the newest
 matches) are scored by two more index lookups per term, bounded to the candidates' rowid
-range: a hit in the title weighs ``TITLE_WEIGHT``, the term as whole jieba words
-``WORD_WEIGHT``, any hit 1; recency is added by kuaizhao.search.engine.
+range, or from the candidates' own text where that costs less (see ``TEXT_COST``): a hit in
+the title weighs ``TITLE_WEIGHT``, the term as whole jieba words ``WORD_WEIGHT``, any hit 1;
+recency is added by kuaizhao.search.engine.
 """
 
 from __future__ import annotations
