@@ -60,15 +60,11 @@ def shingles(text: str, size: int = SHINGLE) -> set[str]:
     return {compact[i : i + size] for i in range(len(compact) - size + 1)}
 
 
-def _hash(piece: str) -> int:
-    return int.from_bytes(hashlib.blake2b(piece.encode(), digest_size=8).digest(), "big")
-
-
 def signature(text: str) -> tuple[int, ...]:
     """MinHash signature (one-permutation hashing with densification) of ``text``."""
     bins = [_EMPTY] * BINS
     blake2b, from_bytes, shift = hashlib.blake2b, int.from_bytes, 64 - _BIN_BITS
-    for piece in shingles(text):  # _hash, inlined: a few hundred thousand calls a minute
+    for piece in shingles(text):  # blake2b-64 of each shingle, inlined: hot in ingest
         h = from_bytes(blake2b(piece.encode(), digest_size=8).digest(), "big")
         b, value = h >> shift, h & _MASK
         if value < bins[b]:
