@@ -24,6 +24,7 @@ import re
 import time as _time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import rjieba
@@ -109,6 +110,14 @@ BREAKS = frozenset(
 segmented as it is inside the whole text."""
 REACH = 200
 """How far a window may extend either way before the whole text is segmented instead."""
+_BREAK = re.compile("[" + re.escape("".join(sorted(BREAKS))) + "]")
+_LAST_BREAK = re.compile("(?s).*" + _BREAK.pattern)
+
+
+@lru_cache(maxsize=4096)
+def _window_words(window: str) -> list[str]:
+    """``words(clean(window))``, remembered: copies of a story repeat the same windows."""
+    return words(clean(window))
 
 
 def unfolded_pattern(term: str) -> re.Pattern[str]:
@@ -145,15 +154,14 @@ def whole_words_in(text: str, run: list[str], pattern: re.Pattern[str]) -> bool:
     match = pattern.search(text)
     while match is not None:
         start, end = match.span()
-        left, right = start, end
-        while left > 0 and text[left - 1] not in BREAKS and start - left < REACH:
-            left -= 1
-        while right < len(text) and text[right] not in BREAKS and right - end < REACH:
-            right += 1
+        before = _LAST_BREAK.match(text, max(0, start - REACH), start)
+        after = _BREAK.search(text, end, end + REACH)
+        left = before.end() if before else 0
+        right = after.start() if after else len(text)
         if start - left >= REACH or right - end >= REACH:  # no break near: the whole text
             segments = words(clean(text))
             return any(segments[i : i + len(run)] == run for i in range(len(segments)))
-        if _aligned(words(clean(text[left:right])), start - left, run):
+        if _aligned(_window_words(text[left:right]), start - left, run):
             return True
         match = pattern.search(text, start + 1)  # occurrences may overlap (哈哈 in 哈哈哈)
     return False

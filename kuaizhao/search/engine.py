@@ -16,6 +16,7 @@ Totals count stories, so the number of pages agrees with the entries shown.
 
 from __future__ import annotations
 
+import heapq
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -33,6 +34,11 @@ RECENCY_PER_YEAR = 1.0
 """Score lost per year of age: a title hit (about 10) outweighs a decade, a body hit a year."""
 SECONDS_PER_YEAR = 365.25 * 86400
 MAX_PAGE = 1000
+REFINE_BATCH = 32
+"""At most this many candidates are refined together (one read of their text)."""
+
+Refine = Callable[[list[int]], dict[int, float]]
+"""Exact text scores for the candidates of these ids: see :func:`best_first`."""
 
 
 class Candidate(NamedTuple):
@@ -78,6 +84,48 @@ def ranked(candidates: Sequence[Candidate], order: Order) -> list[Candidate]:
     return sorted(candidates, key=lambda c: (score(c), c.id), reverse=True)
 
 
+def best_first(
+    candidates: Sequence[Candidate], wanted: int, slack: float, refine: Refine
+) -> tuple[list[Candidate], set[int]]:
+    """Rank candidates whose text scores are lower bounds, each at most ``slack`` below the
+    exact one that ``refine`` gives, as far as the first ``wanted`` stories.
+
+    Returns the candidates in ranked order up to the one that completes the ``wanted``-th
+    story, the rest after them unranked, and the ids whose scores are exact. A candidate is
+    placed only once no other can rank above it: its exact score is at least every other's
+    upper bound. Candidates are refined in order of upper bound, so those that cannot reach
+    the page are never refined (scoring is what costs when a query has many candidates).
+    """
+
+    def key(c: Candidate, bound: float) -> tuple[float, int, int]:
+        return (-score(c._replace(text_score=c.text_score + bound)), -c.id, position[c.id])
+
+    position = {c.id: i for i, c in enumerate(candidates)}
+    exact: dict[int, Candidate] = {}
+    heap = [key(c, slack) for c in candidates]
+    heapq.heapify(heap)
+    placed: list[Candidate] = []
+    stories: set[int] = set()
+    while heap and len(stories) < wanted:
+        top = heapq.heappop(heap)
+        c = candidates[top[2]]
+        if c.id in exact:
+            placed.append(exact[c.id])
+            stories.add(c.id if c.story is None else c.story)
+            continue
+        popped = [top]
+        while heap and len(popped) < min(REFINE_BATCH, wanted - len(stories)):
+            popped.append(heapq.heappop(heap))
+        fresh = [candidates[p[2]] for p in popped if candidates[p[2]].id not in exact]
+        scores = refine([f.id for f in fresh])
+        for f in fresh:
+            exact[f.id] = f._replace(text_score=scores[f.id])
+        for p in popped:
+            heapq.heappush(heap, key(exact[candidates[p[2]].id], 0.0))
+    rest = [exact.get(candidates[p[2]].id, candidates[p[2]]) for p in heap]
+    return placed + rest, set(exact)
+
+
 def folded(candidates: Sequence[Candidate]) -> list[tuple[Candidate, int]]:
     """One entry per story, in the order of each story's first candidate: the candidate shown
     (the original if it is among them, else that first one) and how many others it stands for.
@@ -119,10 +167,26 @@ def page_of(
     per_page: int,
     order: Order,
     originals: Callable[[list[int]], dict[int, tuple[str, str]]],
+    slack: float = 0.0,
+    refine: Refine | None = None,
 ) -> Page:
-    """Rank ``candidates`` and build one page of hits with snippets of the original text."""
-    entries = folded(ranked(candidates, order))
-    chosen = entries[(page - 1) * per_page : page * per_page]
+    """Rank ``candidates`` and build one page of hits with snippets of the original text.
+
+    With ``refine``, the candidates' text scores are lower bounds (see :func:`best_first`):
+    only those that can reach the page are refined, and every hit shown has its exact score.
+    """
+    exact: set[int] | None = None  # None: every score is exact
+    if refine is None:
+        placed = ranked(candidates, order)
+    elif order == "time":
+        placed, exact = ranked(candidates, order), set()
+    else:
+        placed, exact = best_first(candidates, page * per_page, slack, refine)
+    chosen = folded(placed)[(page - 1) * per_page : page * per_page]
+    missing = [] if exact is None else [c.id for c, _ in chosen if c.id not in exact]
+    if refine is not None and missing:
+        scores = refine(missing)
+        chosen = [(c._replace(text_score=scores.get(c.id, c.text_score)), n) for c, n in chosen]
     texts = originals([c.id for c, _ in chosen])
     hits = []
     for c, copies in chosen:

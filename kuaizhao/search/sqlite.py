@@ -13,16 +13,17 @@ to a common phrase). Instead the candidates (at most ``engine.CANDIDATES``, the 
 matches) are scored by two more index lookups per term, bounded to the candidates' rowid
 range, or from the candidates' own text where that costs less (see ``TEXT_COST``): a hit in
 the title weighs ``TITLE_WEIGHT``, the term as whole jieba words ``WORD_WEIGHT``, any hit 1;
-recency is added by kuaizhao.search.engine.
+recency is added by kuaizhao.search.engine. From the text, the whole-word weights are read
+only for the candidates that can reach the page shown (kuaizhao.search.engine.best_first).
 """
 
 from __future__ import annotations
 
-import re
 import sqlite3
 import time
 from collections import defaultdict
 from collections.abc import Iterable
+from functools import partial
 from typing import Any
 
 from kuaizhao.search import engine
@@ -48,8 +49,10 @@ WORD_WEIGHT = 3.0
 FTS_TABLES = ("search_fts", "search_words")
 PROBE = 16
 WINDOW = 4096
+TITLE_COST = 3e-6
+"""Seconds to read one candidate's title and look for the term in it."""
 TEXT_COST = 30e-6
-"""Seconds to score one candidate from its own text (the row read, the term found in the
+"""Seconds to refine one candidate from its own text (the row read, the term found in the
 unfolded text, the blocks around it segmented: kuaizhao.search.document), measured at
 100,000 articles.
 
@@ -59,11 +62,12 @@ last* costs: FTS5 (SQLite 3.40) ends a range only at a row past it, so a phrase 
 match is scanned to the end of the table (measured at 100,000 articles: a range of one rowid
 0.2 ms near the end, 7.5 ms in the middle). That grows with the archive and with how common
 the phrase's rarest word is: a run of common words (与 。 下 一步 , 珠海) costs about 0.2 µs a
-rowid. Reading the candidates' text does not. So a term of two or more jieba words with at
-most ``PROBE`` candidates is scored from their text; with more, lookups over the last
-``WINDOW`` rowids (and one past the end, for the fixed part: parsing, opening the doclists)
-tell the cost per rowid, and the candidates are scored whichever way costs less. Both ways
-give the same scores (a test compares them): the choice changes only time."""
+rowid. Reading the candidates' text does not. So a term with at most ``PROBE`` candidates is
+scored from their text; with more, lookups over the last ``WINDOW`` rowids (and one past the
+end, for the fixed part: parsing, opening the doclists) tell the cost per rowid, and the
+candidates are scored whichever way costs less, the text counted at its worst (every
+candidate refined). Both ways give the same scores (a test compares them): the choice
+changes only time."""
 
 
 def like_pattern(term: str) -> str:
@@ -212,7 +216,13 @@ class SqliteSearch:
                 "ORDER BY d.published DESC, d.id DESC LIMIT ?",
                 [*params, limit],
             ).fetchall()
-        scores = self._scores(plan, [r[0] for r in rows]) if plan.groups else {}
+        scores: dict[int, float] = {}
+        refine: engine.Refine | None
+        slack, refine = 0.0, None
+        if plan.groups and order == "time":  # only the hits shown are scored
+            refine = partial(self._exact, plan)
+        elif plan.groups:
+            scores, slack, refine = self._scores(plan, [r[0] for r in rows])
         candidates = [engine.Candidate(r[0], scores.get(r[0], 0.0), r[2], r[3]) for r in rows]
         complete = len(candidates) < limit
         if complete:
@@ -239,6 +249,8 @@ class SqliteSearch:
             per_page=per_page,
             order=order,
             originals=self._originals,
+            slack=slack,
+            refine=refine,
         )
 
     def _filters(
@@ -263,27 +275,51 @@ class SqliteSearch:
             params.extend(exclude_ids)
         return clauses, params
 
-    def _scores(self, plan: engine.Plan, ids: list[int]) -> dict[int, float]:
-        if not ids:
-            return {}
-        lowest, highest = min(ids), max(ids)
+    def _scores(
+        self, plan: engine.Plan, ids: list[int]
+    ) -> tuple[dict[int, float], float, engine.Refine | None]:
+        """Text scores of the candidates ``ids``: exact, or lower bounds ``slack`` below the
+        exact ones ``refine`` gives (see engine.best_first), when some terms are scored from
+        the text: their title hits are counted from the titles, their whole-word hits only
+        for the candidates ``refine`` is asked about."""
         scores = dict.fromkeys(ids, 1.0)
-        texts: dict[int, tuple[str, str]] = {}
+        if not ids:
+            return scores, 0.0, None
+        lowest, highest = min(ids), max(ids)
+        from_text = []
         for term in plan.terms:
-            run = words(term)
-            # One word: its own doclist, short, or dense where it is long.
-            if len(run) < 2 or (len(ids) > PROBE and self._lookups_cheaper(term, lowest, ids)):
+            if len(ids) > PROBE and self._lookups_cheaper(term, lowest, len(ids)):
                 self._lookups(term, lowest, highest, scores)
-                continue
-            texts = texts or self._originals(ids)
-            pattern = unfolded_pattern(term)
-            for rowid, (title, body) in texts.items():
-                scores[rowid] += text_score(term, run, pattern, title, body)
-        return scores
+            else:
+                from_text.append((term, words(term), unfolded_pattern(term)))
+        if not from_text:
+            return scores, 0.0, None
+        titles = {rowid: clean(title) for rowid, title in self._titles(ids).items()}
+        for rowid, folded in titles.items():
+            scores[rowid] += TITLE_WEIGHT * sum(term in folded for term, _, _ in from_text)
 
-    def _lookups_cheaper(self, term: str, lowest: int, ids: list[int]) -> bool:
-        """Whether FTS5 lookups of ``term`` from ``lowest`` on cost less than reading ``ids``'
-        text, timed on the last ``WINDOW`` rowids (and past the end, for the fixed part)."""
+        def refine(chosen: list[int]) -> dict[int, float]:
+            texts = self._originals(chosen)
+            exact = {}
+            for rowid in chosen:
+                title, body = texts.get(rowid, ("", ""))
+                exact[rowid] = scores[rowid] + WORD_WEIGHT * sum(
+                    (term in titles.get(rowid, "") and whole_words_in(title, run, pattern))
+                    or whole_words_in(body, run, pattern)
+                    for term, run, pattern in from_text
+                )
+            return exact
+
+        return scores, WORD_WEIGHT * len(from_text), refine
+
+    def _exact(self, plan: engine.Plan, ids: list[int]) -> dict[int, float]:
+        scores, _, refine = self._scores(plan, ids)
+        return scores if refine is None else refine(ids)
+
+    def _lookups_cheaper(self, term: str, lowest: int, count: int) -> bool:
+        """Whether FTS5 lookups of ``term`` from ``lowest`` on cost less than scoring ``count``
+        candidates from their text (at worst every one refined), timed on the last ``WINDOW``
+        rowids (and past the end, for the fixed part)."""
         last = int(self.conn.execute("SELECT max(id) FROM search_doc").fetchone()[0] or 0)
         thrown: defaultdict[int, float] = defaultdict(float)
         started = time.perf_counter()
@@ -291,7 +327,8 @@ class SqliteSearch:
         fixed = time.perf_counter() - started
         self._lookups(term, last - WINDOW, last, thrown)
         per_rowid = max(0.0, time.perf_counter() - started - 2 * fixed) / (WINDOW + 1)
-        return fixed + per_rowid * (last - lowest + 1) <= TEXT_COST * len(ids)
+        from_text = (TITLE_COST + TEXT_COST) * count
+        return fixed + per_rowid * (last - lowest + 1) <= from_text
 
     def _lookups(self, term: str, lowest: int, highest: int, scores: dict[int, float]) -> None:
         """Add ``term``'s title and whole-words weights to the articles of ``scores`` in
@@ -308,6 +345,13 @@ class SqliteSearch:
                 if rowid in scores:
                     scores[rowid] += weight
 
+    def _titles(self, ids: list[int]) -> dict[int, str]:
+        rows = self.conn.execute(
+            f"SELECT id, title FROM {self.articles} WHERE id IN ({','.join('?' * len(ids))})",
+            ids,
+        )
+        return dict(rows.fetchall())
+
     def _originals(self, ids: list[int]) -> dict[int, tuple[str, str]]:
         if not ids:
             return {}
@@ -317,12 +361,3 @@ class SqliteSearch:
             ids,
         ).fetchall()
         return {r[0]: (r[1], r[2]) for r in rows}
-
-
-def text_score(term: str, run: list[str], pattern: re.Pattern[str], title: str, body: str) -> float:
-    """The title and whole-words weights folded ``term`` earns in an article, as the FTS5
-    lookups give them, from the article's unfolded text (``pattern``: its
-    ``unfolded_pattern``)."""
-    in_title = term in clean(title)
-    whole = (in_title and whole_words_in(title, run, pattern)) or whole_words_in(body, run, pattern)
-    return TITLE_WEIGHT * in_title + WORD_WEIGHT * whole

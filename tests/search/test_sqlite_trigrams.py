@@ -181,23 +181,27 @@ def test_phrase_scores_from_text_equal_the_index_lookups(
     ids = [d.id for d in DOCS]
     checked = weighted = 0
     from_text: list[int] = []
-    real = sqlite.text_score
+    real = sqlite.whole_words_in
 
-    def counted(*args: Any) -> float:
+    def counted(*args: Any) -> bool:
         from_text.append(1)
         return real(*args)
 
-    monkeypatch.setattr(sqlite, "text_score", counted)
+    def costs(seconds: float) -> None:
+        monkeypatch.setattr(sqlite, "TEXT_COST", seconds)
+        monkeypatch.setattr(sqlite, "TITLE_COST", seconds)
+
+    monkeypatch.setattr(sqlite, "whole_words_in", counted)
+    monkeypatch.setattr(sqlite, "PROBE", 0)
     for doc in DOCS[::7]:
         for text in (doc.title, doc.body[:40], doc.body[-30:]):
             plan = engine.plan(parse(f'"{text}" 山西'))
             if not plan.groups:
                 continue
-            monkeypatch.setattr(sqlite, "PROBE", 0)
-            monkeypatch.setattr(sqlite, "TEXT_COST", float("inf"))  # FTS5 lookups only
-            by_index = backend._scores(plan, ids)
-            monkeypatch.setattr(sqlite, "TEXT_COST", 0.0)  # from the text only
-            assert backend._scores(plan, ids) == by_index, text
+            costs(float("inf"))  # FTS5 lookups only
+            by_index = backend._exact(plan, ids)
+            costs(0.0)  # from the text only
+            assert backend._exact(plan, ids) == by_index, text
             checked += 1
             weighted += sum(score > 1 for score in by_index.values())
     assert checked > 10
