@@ -242,6 +242,15 @@ def test_time_order_is_newest_first(backend):
     assert ordered(backend, "运营", order="time") == [6, 3, 2]
 
 
+@pytest.mark.parametrize("text", ["运营", "高铁", "的", "山西 城市"])
+def test_a_hit_scores_the_same_in_either_order(backend, text):
+    by_relevance = backend.search(parse(text), per_page=100)
+    by_time = backend.search(parse(text), order="time", per_page=100)
+    scores = {h.article_id: h.score for h in by_relevance.hits}
+    assert len(scores) > 1
+    assert {h.article_id: h.score for h in by_time.hits} == scores
+
+
 def test_the_title_weighs_more_than_the_body(backend):
     # 高铁 is in the title of 2 and only in the body of 6, which is newer.
     assert ordered(backend, "高铁")[:2] == [2, 6]
