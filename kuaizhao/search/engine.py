@@ -34,7 +34,7 @@ RECENCY_PER_YEAR = 1.0
 """Score lost per year of age: a title hit (about 10) outweighs a decade, a body hit a year."""
 SECONDS_PER_YEAR = 365.25 * 86400
 MAX_PAGE = 1000
-REFINE_BATCH = 32
+REFINE_BATCH = 128
 """At most this many candidates are refined together (one read of their text)."""
 
 Refine = Callable[[list[int]], dict[int, float]]
@@ -95,35 +95,39 @@ def best_first(
     placed only once no other can rank above it: its exact score is at least every other's
     upper bound. Candidates are refined in order of upper bound, so those that cannot reach
     the page are never refined (scoring is what costs when a query has many candidates).
+    The first batch is as big as the page; each next one is twice as big (up to
+    ``REFINE_BATCH``), so a query that must refine a thousand does so in a few reads.
     """
 
-    def key(c: Candidate, bound: float) -> tuple[float, int, int]:
-        return (-score(c._replace(text_score=c.text_score + bound)), -c.id, position[c.id])
+    def key(i: int, c: Candidate, bound: float) -> tuple[float, int, int]:
+        return (-score(c._replace(text_score=c.text_score + bound)), -c.id, i)
 
-    position = {c.id: i for i, c in enumerate(candidates)}
-    exact: dict[int, Candidate] = {}
-    heap = [key(c, slack) for c in candidates]
+    current = list(candidates)
+    exact: set[int] = set()
+    heap = [key(i, c, slack) for i, c in enumerate(current)]
     heapq.heapify(heap)
     placed: list[Candidate] = []
     stories: set[int] = set()
+    batch = max(1, wanted)
     while heap and len(stories) < wanted:
         top = heapq.heappop(heap)
-        c = candidates[top[2]]
+        c = current[top[2]]
         if c.id in exact:
-            placed.append(exact[c.id])
+            placed.append(c)
             stories.add(c.id if c.story is None else c.story)
             continue
         popped = [top]
-        while heap and len(popped) < min(REFINE_BATCH, wanted - len(stories)):
+        while heap and len(popped) < min(batch, REFINE_BATCH):
             popped.append(heapq.heappop(heap))
-        fresh = [candidates[p[2]] for p in popped if candidates[p[2]].id not in exact]
-        scores = refine([f.id for f in fresh])
-        for f in fresh:
-            exact[f.id] = f._replace(text_score=scores[f.id])
-        for p in popped:
-            heapq.heappush(heap, key(exact[candidates[p[2]].id], 0.0))
-    rest = [exact.get(candidates[p[2]].id, candidates[p[2]]) for p in heap]
-    return placed + rest, set(exact)
+        fresh = [i for _, _, i in popped if current[i].id not in exact]
+        scores = refine([current[i].id for i in fresh])
+        for i in fresh:
+            current[i] = current[i]._replace(text_score=scores[current[i].id])
+            exact.add(current[i].id)
+        for _, _, i in popped:
+            heapq.heappush(heap, key(i, current[i], 0.0))
+        batch *= 2
+    return placed + [current[i] for _, _, i in heap], exact
 
 
 def folded(candidates: Sequence[Candidate]) -> list[tuple[Candidate, int]]:
