@@ -48,6 +48,7 @@ TITLE_WEIGHT = 10.0
 WORD_WEIGHT = 3.0
 FTS_TABLES = ("search_fts", "search_words")
 PROBE = 16
+ID_SLICE = 10_000
 WINDOW = 4096
 TITLE_COST = 4e-6
 """Seconds to read one candidate's title and look for the term in it (measured at 270,000
@@ -354,18 +355,21 @@ class SqliteSearch:
                     scores[rowid] += weight
 
     def _titles(self, ids: list[int]) -> dict[int, str]:
-        rows = self.conn.execute(
-            f"SELECT id, title FROM {self.articles} WHERE id IN ({','.join('?' * len(ids))})",
-            ids,
-        )
-        return dict(rows.fetchall())
+        return {r[0]: r[1] for r in self._articles("title", ids)}
 
     def _originals(self, ids: list[int]) -> dict[int, tuple[str, str]]:
-        if not ids:
-            return {}
-        rows = self.conn.execute(
-            f"SELECT id, title, body_text FROM {self.articles} "
-            f"WHERE id IN ({','.join('?' * len(ids))})",
-            ids,
-        ).fetchall()
-        return {r[0]: (r[1], r[2]) for r in rows}
+        return {r[0]: (r[1], r[2]) for r in self._articles("title, body_text", ids)}
+
+    def _articles(self, columns: str, ids: list[int]) -> list[tuple[Any, ...]]:
+        """``id`` and ``columns`` of the articles ``ids``, read in slices of ``ID_SLICE`` (a
+        deep page has up to 100,000 candidates; SQLite builds may bound a statement's
+        parameters at 32,766)."""
+        rows: list[tuple[Any, ...]] = []
+        for start in range(0, len(ids), ID_SLICE):
+            part = ids[start : start + ID_SLICE]
+            rows += self.conn.execute(
+                f"SELECT id, {columns} FROM {self.articles} "
+                f"WHERE id IN ({','.join('?' * len(part))})",
+                part,
+            ).fetchall()
+        return rows

@@ -207,3 +207,26 @@ def test_phrase_scores_from_text_equal_the_index_lookups(
     assert checked > 10
     assert len(from_text) >= checked * len(DOCS)  # the text path ran
     assert weighted > checked  # title and whole-word weights were there to compare
+
+
+def test_a_deep_page_reads_its_candidates_in_slices(monkeypatch: pytest.MonkeyPatch) -> None:
+    from kuaizhao.search import sqlite
+
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE archive_article (id INTEGER PRIMARY KEY, title, body_text)")
+    for sql in schema_sql("sqlite"):
+        conn.execute(sql)
+    docs = [Doc(i, f"标题{i}", "新闻正文" if i % 2 else "正文新闻") for i in range(1, 1201)]
+    conn.executemany(
+        "INSERT INTO archive_article VALUES (?, ?, ?)", [(d.id, d.title, d.body) for d in docs]
+    )
+    backend = SqliteSearch(conn)
+    backend.index(docs)
+    conn.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 500)  # as a build that bounds them
+    monkeypatch.setattr(sqlite, "ID_SLICE", 400)
+    monkeypatch.setattr(sqlite, "TEXT_COST", 0.0)  # score from the text: every title read
+    monkeypatch.setattr(sqlite, "TITLE_COST", 0.0)
+    for order in ("relevance", "time"):
+        page = backend.search(parse('"新闻正文"'), page=6, per_page=100, order=order)
+        assert page.total == 600
+        assert len(page.hits) == 100
