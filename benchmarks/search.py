@@ -3,7 +3,7 @@ side by side on one generated corpus of Chinese news-like articles.
 
 Usage: .venv/bin/python benchmarks/search.py [--docs 1000000] [--backends sqlite,postgresql]
        [--queries 40] [--dir var/bench-search] [--pg "host=127.0.0.1 user=postgres"]
-       [--build-only] [--reuse]
+       [--build-only] [--reuse] [--no-optimize]
 
 A built index is kept (SQLite: a file in ``--dir``; PostgreSQL: the database ``--pg-db``,
 default kz_searchbench) so that ``--reuse`` measures the queries again without rebuilding;
@@ -13,7 +13,8 @@ other (or at the same time) and then measured side by side in one ``--reuse`` ru
 PostgreSQL is built the way a bulk load is: rows first (their keys computed in Python, as
 ingest does), then the GIN index with ``CREATE INDEX`` (building it row by row is GIN
 maintenance for every key of every article). SQLite's FTS5 index is built row by row, as
-ingest does.
+ingest does, then merged into one segment (FTS5 ``optimize``); ``--no-optimize`` leaves it as
+ingest does, merged only by FTS5's automerge as rows come (ingest never runs ``optimize``).
 
 The corpus is generated with a fixed seed: each article is a sample-web story (topic names
 like 山西中部城市群, places, people, figures) followed by paragraphs of words drawn from
@@ -143,7 +144,10 @@ class Generator:
 class SqliteRun:
     name = "sqlite"
 
-    def __init__(self, directory: Path, docs: int, reuse: bool = False) -> None:
+    def __init__(
+        self, directory: Path, docs: int, reuse: bool = False, optimize: bool = True
+    ) -> None:
+        self.optimize = optimize
         directory.mkdir(parents=True, exist_ok=True)
         self.path = directory / f"search-{docs}.sqlite3"
         self.built = Path(f"{self.path}.build.json")
@@ -175,8 +179,9 @@ class SqliteRun:
         self.conn.commit()
 
     def finish(self) -> None:
-        self.backend.optimize()
-        self.conn.commit()
+        if self.optimize:
+            self.backend.optimize()
+            self.conn.commit()
         self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def keep(self, result: dict[str, Any]) -> None:
@@ -424,6 +429,7 @@ def run(
         "text_chars": chars,
         "index_docs_per_s": round(gen.total / (indexed + finish)),
         "optimize_s": round(finish, 1),
+        "optimized": getattr(backend_run, "optimize", None),
         "sizes_bytes": sizes,
     }
     result["build_load_average"] = os.getloadavg()
@@ -482,6 +488,11 @@ def main() -> None:
         "--reuse", action="store_true", help="query the indexes an earlier run left behind"
     )
     parser.add_argument("--build-only", action="store_true", help="build, do not measure")
+    parser.add_argument(
+        "--no-optimize",
+        action="store_true",
+        help="SQLite: leave the index as ingest does, without the final FTS5 optimize",
+    )
     args = parser.parse_args()
     gen = Generator(args.docs)
     load = None
@@ -492,7 +503,7 @@ def main() -> None:
     results: dict[str, dict[str, Any]] = {}
     for name in args.backends.split(","):
         backend_run: SqliteRun | PostgresRun = (
-            SqliteRun(args.dir, args.docs, args.reuse)
+            SqliteRun(args.dir, args.docs, args.reuse, not args.no_optimize)
             if name == "sqlite"
             else PostgresRun(args.pg, args.pg_db, args.reuse)
         )
