@@ -296,17 +296,22 @@ class SqliteSearch:
                 from_text.append((term, words(term), unfolded_pattern(term)))
         if not from_text:
             return scores, 0.0, None
-        titles = {rowid: clean(title) for rowid, title in self._titles(ids).items()}
-        for rowid, folded in titles.items():
-            scores[rowid] += TITLE_WEIGHT * sum(term in folded for term, _, _ in from_text)
+        in_title: dict[int, set[str]] = {}
+        for rowid, title in self._titles(ids).items():
+            # The pattern finds every place a term is (and some it is not): fold only those.
+            if found := {t for t, _, pattern in from_text if pattern.search(title)}:
+                folded = clean(title)
+                in_title[rowid] = {t for t in found if t in folded}
+                scores[rowid] += TITLE_WEIGHT * len(in_title[rowid])
 
         def refine(chosen: list[int]) -> dict[int, float]:
             texts = self._originals(chosen)
             exact = {}
             for rowid in chosen:
                 title, body = texts.get(rowid, ("", ""))
+                terms = in_title.get(rowid, set())
                 exact[rowid] = scores[rowid] + WORD_WEIGHT * sum(
-                    (term in titles.get(rowid, "") and whole_words_in(title, run, pattern))
+                    (term in terms and whole_words_in(title, run, pattern))
                     or whole_words_in(body, run, pattern)
                     for term, run, pattern in from_text
                 )

@@ -77,3 +77,21 @@ def test_a_long_block_falls_back_to_the_whole_text() -> None:
     assert whole_words_in(text, words(term), unfolded_pattern(term)) == whole_text(
         text, words(term)
     )
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    which=st.integers(0, len(TEXTS) - 1),
+    at=st.floats(0, 1, exclude_max=True),
+    length=st.integers(1, 12),
+    seed=st.integers(0, 2**16),
+)
+def test_the_unfolded_pattern_finds_every_term_the_folded_text_holds(
+    which: int, at: float, length: int, seed: int
+) -> None:
+    text = variant(TEXTS[which], random.Random(seed))
+    folded = clean(text)
+    start = int(at * max(1, len(folded) - length))
+    term = clean(folded[start : start + length])
+    if term:
+        assert unfolded_pattern(term).search(text), term
