@@ -74,8 +74,12 @@ def plan(query: Query) -> Plan:
 
 
 def score(candidate: Candidate) -> float:
-    years = (candidate.published or 0) / SECONDS_PER_YEAR
-    return candidate.text_score + RECENCY_PER_YEAR * years
+    return scored(candidate.text_score, candidate.published)
+
+
+def scored(text_score: float, published: int | None) -> float:
+    """Text score plus recency."""
+    return text_score + RECENCY_PER_YEAR * ((published or 0) / SECONDS_PER_YEAR)
 
 
 def ranked(candidates: Sequence[Candidate], order: Order) -> list[Candidate]:
@@ -100,7 +104,7 @@ def best_first(
     """
 
     def key(i: int, c: Candidate, bound: float) -> tuple[float, int, int]:
-        return (-score(c._replace(text_score=c.text_score + bound)), -c.id, i)
+        return (-scored(c.text_score + bound, c.published), -c.id, i)
 
     current = list(candidates)
     exact: set[int] = set()
