@@ -224,7 +224,7 @@ class SqliteSearch:
         if plan.groups and order == "time":  # only the hits shown are scored
             refine = partial(self._exact, plan)
         elif plan.groups:
-            scores, slack, refine = self._scores(plan, [r[0] for r in rows], page * per_page)
+            scores, slack, refine = self._scores(plan, [r[0] for r in rows])
         candidates = [engine.Candidate(r[0], scores.get(r[0], 0.0), r[2], r[3]) for r in rows]
         complete = len(candidates) < limit
         if complete:
@@ -278,22 +278,25 @@ class SqliteSearch:
         return clauses, params
 
     def _scores(
-        self, plan: engine.Plan, ids: list[int], wanted: int
+        self, plan: engine.Plan, ids: list[int]
     ) -> tuple[dict[int, float], float, engine.Refine | None]:
         """Text scores of the candidates ``ids``: exact, or lower bounds ``slack`` below the
         exact ones ``refine`` gives (see engine.best_first), when some terms are scored from
         the text: their title hits are counted from the titles, their whole-word hits only
-        for the candidates ``refine`` is asked about. ``wanted``: the hits the page needs."""
+        for the candidates ``refine`` is asked about."""
         scores = dict.fromkeys(ids, 1.0)
         if not ids:
             return scores, 0.0, None
         lowest, highest = min(ids), max(ids)
         from_text = []
         for term in plan.terms:
-            if len(ids) > PROBE and self._lookups_cheaper(term, lowest, len(ids), wanted):
+            # One word: its own doclist, short, or dense where it is long; timing the
+            # lookups costs about as much as doing them (4-5 ms at 1,000,000 articles).
+            run = words(term)
+            if len(run) < 2 or (len(ids) > PROBE and self._lookups_cheaper(term, lowest, len(ids))):
                 self._lookups(term, lowest, highest, scores)
             else:
-                from_text.append((term, words(term), unfolded_pattern(term)))
+                from_text.append((term, run, unfolded_pattern(term)))
         if not from_text:
             return scores, 0.0, None
         in_title: dict[int, set[str]] = {}
@@ -320,19 +323,13 @@ class SqliteSearch:
         return scores, WORD_WEIGHT * len(from_text), refine
 
     def _exact(self, plan: engine.Plan, ids: list[int]) -> dict[int, float]:
-        scores, _, refine = self._scores(plan, ids, len(ids))
+        scores, _, refine = self._scores(plan, ids)
         return scores if refine is None else refine(ids)
 
-    def _lookups_cheaper(self, term: str, lowest: int, count: int, wanted: int) -> bool:
+    def _lookups_cheaper(self, term: str, lowest: int, count: int) -> bool:
         """Whether FTS5 lookups of ``term`` from ``lowest`` on cost less than scoring ``count``
-        candidates from their text, timed on the last ``WINDOW`` rowids (and past the end,
-        for the fixed part).
-
-        From the text, every title is read, and as many candidates refined as it takes to
-        decide the first ``wanted`` hits: a term of one jieba word is a whole word wherever
-        it stands as one, so about a page's worth (measured at 130,000 articles: 10–104 of
-        up to 565 candidates of two-term queries); a longer run often stands inside longer
-        words, and then every candidate is refined (counted so)."""
+        candidates from their text (every title read, at worst every candidate refined),
+        timed on the last ``WINDOW`` rowids (and past the end, for the fixed part)."""
         last = int(self.conn.execute("SELECT max(id) FROM search_doc").fetchone()[0] or 0)
         thrown: defaultdict[int, float] = defaultdict(float)
         started = time.perf_counter()
@@ -340,8 +337,7 @@ class SqliteSearch:
         fixed = time.perf_counter() - started
         self._lookups(term, last - WINDOW, last, thrown)
         per_rowid = max(0.0, time.perf_counter() - started - 2 * fixed) / (WINDOW + 1)
-        refined = min(count, 4 * wanted) if len(words(term)) == 1 else count
-        from_text = TITLE_COST * count + TEXT_COST * refined
+        from_text = (TITLE_COST + TEXT_COST) * count
         return fixed + per_rowid * (last - lowest + 1) <= from_text
 
     def _lookups(self, term: str, lowest: int, highest: int, scores: dict[int, float]) -> None:
