@@ -36,20 +36,24 @@ def variant(text: str, rng: random.Random) -> str:
     return "".join(out)
 
 
-@settings(max_examples=400, deadline=None)
-@given(
-    which=st.integers(0, len(TEXTS) - 1),
-    at=st.floats(0, 1, exclude_max=True),
-    length=st.integers(1, 12),
-    seed=st.integers(0, 2**16),
-)
-def test_a_substring_is_whole_words_exactly_when_the_whole_text_says_so(
-    which: int, at: float, length: int, seed: int
-) -> None:
-    text = variant(TEXTS[which], random.Random(seed))
+@st.composite
+def texts_and_terms(draw: st.DrawFn) -> tuple[str, str]:
+    """A variant of a sample story and a folded term of 1-12 characters from it ("" when
+    the slice folds to nothing)."""
+    seed = draw(st.integers(0, 2**16))
+    text = variant(TEXTS[draw(st.integers(0, len(TEXTS) - 1))], random.Random(seed))
     folded = clean(text)
-    start = int(at * max(1, len(folded) - length))
-    term = clean(folded[start : start + length])
+    length = draw(st.integers(1, 12))
+    start = int(draw(st.floats(0, 1, exclude_max=True)) * max(1, len(folded) - length))
+    return text, clean(folded[start : start + length])
+
+
+@settings(max_examples=400, deadline=None)
+@given(texts_and_terms())
+def test_a_substring_is_whole_words_exactly_when_the_whole_text_says_so(
+    case: tuple[str, str],
+) -> None:
+    text, term = case
     if not term:
         return
     run = words(term)
@@ -80,18 +84,10 @@ def test_a_long_block_falls_back_to_the_whole_text() -> None:
 
 
 @settings(max_examples=400, deadline=None)
-@given(
-    which=st.integers(0, len(TEXTS) - 1),
-    at=st.floats(0, 1, exclude_max=True),
-    length=st.integers(1, 12),
-    seed=st.integers(0, 2**16),
-)
+@given(texts_and_terms())
 def test_the_unfolded_pattern_finds_every_term_the_folded_text_holds(
-    which: int, at: float, length: int, seed: int
+    case: tuple[str, str],
 ) -> None:
-    text = variant(TEXTS[which], random.Random(seed))
-    folded = clean(text)
-    start = int(at * max(1, len(folded) - length))
-    term = clean(folded[start : start + length])
+    text, term = case
     if term:
         assert unfolded_pattern(term).search(text), term
