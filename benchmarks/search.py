@@ -3,7 +3,8 @@ side by side on one generated corpus of Chinese news-like articles.
 
 Usage: .venv/bin/python benchmarks/search.py [--docs 1000000] [--backends sqlite,postgresql]
        [--queries 40] [--dir var/bench-search] [--pg "host=127.0.0.1 user=postgres"]
-       [--build-only] [--reuse] [--no-optimize]
+       [--build-only] [--reuse] [--final optimize|merge|none]
+       [--compare DIR,DIR,... [--best-of 5]]
 
 A built index is kept (SQLite: a file in ``--dir``; PostgreSQL: the database ``--pg-db``,
 default kz_searchbench) so that ``--reuse`` measures the queries again without rebuilding;
@@ -13,8 +14,16 @@ other (or at the same time) and then measured side by side in one ``--reuse`` ru
 PostgreSQL is built the way a bulk load is: rows first (their keys computed in Python, as
 ingest does), then the GIN index with ``CREATE INDEX`` (building it row by row is GIN
 maintenance for every key of every article). SQLite's FTS5 index is built row by row, as
-ingest does, then merged into one segment (FTS5 ``optimize``); ``--no-optimize`` leaves it as
-ingest does, merged only by FTS5's automerge as rows come (ingest never runs ``optimize``).
+ingest does (a transaction a batch; FTS5's automerge merging segments as rows come), then
+``--final``: ``optimize`` merges it into one segment (what ``reindex`` ends with); ``merge``
+merges until no level holds two segments (what ingest's idle passes do, timed here until
+done: an archive whose crawl leaves ingest time to spare); ``none`` leaves it as a saturated
+ingest does.
+
+``--compare`` measures kept SQLite indexes of one corpus (each ``--dir`` of an earlier build,
+e.g. built with different ``--final``) side by side in one process: each query runs on each
+index in turn, ``--best-of`` times, and the best time counts. On a machine whose speed drifts
+from run to run by a quarter, that tells the index states apart where separate runs cannot.
 
 The corpus is generated with a fixed seed: each article is a sample-web story (topic names
 like 山西中部城市群, places, people, figures) followed by paragraphs of words drawn from
@@ -145,9 +154,9 @@ class SqliteRun:
     name = "sqlite"
 
     def __init__(
-        self, directory: Path, docs: int, reuse: bool = False, optimize: bool = True
+        self, directory: Path, docs: int, reuse: bool = False, final: str = "optimize"
     ) -> None:
-        self.optimize = optimize
+        self.final = final
         directory.mkdir(parents=True, exist_ok=True)
         self.path = directory / f"search-{docs}.sqlite3"
         self.built = Path(f"{self.path}.build.json")
@@ -179,10 +188,20 @@ class SqliteRun:
         self.conn.commit()
 
     def finish(self) -> None:
-        if self.optimize:
+        self.before = self.backend.segments()
+        if self.final == "optimize":
             self.backend.optimize()
-            self.conn.commit()
+        elif self.final == "merge":
+            self.backend.merge()
+        self.conn.commit()
         self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "final": self.final,
+            "segments_built": self.before,
+            "segments": self.backend.segments(),
+        }
 
     def keep(self, result: dict[str, Any]) -> None:
         self.built.write_text(json.dumps(result))
@@ -371,6 +390,12 @@ def measure(backend: Any, load: Workload, story: Callable[[int], int]) -> dict[s
             "p95_ms": round(percentile(times, 0.95), 1),
             "median_matches": int(statistics.median(totals)) if totals else 0,
         }
+    out["recall"] = recall(backend, load, story)
+    return out
+
+
+def recall(backend: Any, load: Workload, story: Callable[[int], int]) -> dict[str, Any]:
+    """Needles from the newest articles: the stories found against a brute-force scan."""
     found = expected = 0
     for needle in load.recall_needles:
         folded = clean(needle)
@@ -389,11 +414,45 @@ def measure(backend: Any, load: Workload, story: Callable[[int], int]) -> dict[s
         want = {story(i) for i in brute[: engine.CANDIDATES]}
         expected += len(want)
         found += len(want & {story(i) for i in hits})
-    out["recall"] = {
+    return {
         "needles": len(load.recall_needles),
         "expected_hits": expected,
         "recall": round(found / expected, 4) if expected else 1.0,
     }
+
+
+def compare(dirs: list[Path], gen: Generator, load: Workload, best_of: int) -> dict[str, Any]:
+    """Each query on each kept index in turn, ``best_of`` times: per kind, the p50 and p95 of
+    the best times (see ``--compare``)."""
+    runs = [SqliteRun(d, gen.total, reuse=True) for d in dirs]
+    if missing := [str(d) for d, r in zip(dirs, runs, strict=True) if not r.reused]:
+        sys.exit(f"no kept index of {gen.total:,} articles in {', '.join(missing)}")
+    out: dict[str, Any] = {str(d): dict(r.result) for d, r in zip(dirs, runs, strict=True)}
+    for kind, queries in load.kinds.items():
+        best: list[list[float]] = [[] for _ in runs]
+        totals: list[list[int]] = [[] for _ in runs]
+        for r in runs:
+            for query, exclude in queries[:3]:  # warm-up
+                r.backend.search(query, exclude_ids=exclude, per_page=10)
+        for query, exclude in queries:
+            times: list[list[float]] = [[] for _ in runs]
+            for _ in range(best_of):
+                for i, r in enumerate(runs):
+                    t = time.perf_counter()
+                    page = r.backend.search(query, exclude_ids=exclude, per_page=10)
+                    times[i].append((time.perf_counter() - t) * 1000)
+                    totals[i] += [page.total] if len(times[i]) == 1 else []
+            for i in range(len(runs)):
+                best[i].append(min(times[i]))
+        for d, values, counts in zip(dirs, best, totals, strict=True):
+            out[str(d)][kind] = {
+                "p50_ms": round(statistics.median(values), 1),
+                "p95_ms": round(percentile(values, 0.95), 1),
+                "median_matches": int(statistics.median(counts)),
+            }
+    for d, r in zip(dirs, runs, strict=True):
+        out[str(d)]["recall"] = recall(r.backend, load, gen.original_of)
+        r.close()
     return out
 
 
@@ -428,10 +487,11 @@ def run(
         "docs": gen.total,
         "text_chars": chars,
         "index_docs_per_s": round(gen.total / (indexed + finish)),
-        "optimize_s": round(finish, 1),
-        "optimized": getattr(backend_run, "optimize", None),
+        "final_s": round(finish, 1),
         "sizes_bytes": sizes,
     }
+    if isinstance(backend_run, SqliteRun):
+        result.update(backend_run.describe())
     result["build_load_average"] = os.getloadavg()
     backend_run.keep(result)
     if load is not None and not build_only:
@@ -461,6 +521,15 @@ def table(results: dict[str, dict[str, Any]]) -> str:
         "index size / text (UTF-8)",
         lambda r: f"{r['sizes_bytes'].get('index', 0) / r['text_bytes']:.2f}×",
     )
+
+    def segments(r: dict[str, Any]) -> str:
+        if "segments" not in r:
+            return ""
+        built, final = r["segments_built"], r["segments"]
+        counts = [f"{sum(built[t])} → {sum(final[t])}" for t in final]
+        return f"{' / '.join(counts)} ({r['final']}, {r['final_s']} s)"
+
+    row("segments built → searched (trigrams / words)", segments)
     for kind in kinds:
         row(
             f"{kind} p50 / p95 ms (median matches)",
@@ -489,10 +558,18 @@ def main() -> None:
     )
     parser.add_argument("--build-only", action="store_true", help="build, do not measure")
     parser.add_argument(
-        "--no-optimize",
-        action="store_true",
-        help="SQLite: leave the index as ingest does, without the final FTS5 optimize",
+        "--final",
+        choices=("optimize", "merge", "none"),
+        default="optimize",
+        help="SQLite: after the rows, merge into one segment (reindex), merge as idle ingest "
+        "passes do, or leave the index as a saturated ingest does",
     )
+    parser.add_argument(
+        "--compare",
+        type=lambda text: [Path(p) for p in text.split(",")],
+        help="kept SQLite indexes (their --dir) to measure side by side in one process",
+    )
+    parser.add_argument("--best-of", type=int, default=5, help="--compare: runs of each query")
     args = parser.parse_args()
     gen = Generator(args.docs)
     load = None
@@ -501,9 +578,15 @@ def main() -> None:
         load = workload(gen, args.queries)
         print(f"workload ready in {time.perf_counter() - t:.0f}s; load average {os.getloadavg()}")
     results: dict[str, dict[str, Any]] = {}
-    for name in args.backends.split(","):
+    if args.compare and load is not None:
+        before = os.getloadavg()
+        results = compare(args.compare, gen, load, args.best_of)
+        for r in results.values():
+            r["load_average"] = [before, os.getloadavg()]
+            r["best_of"] = args.best_of
+    for name in [] if args.compare else args.backends.split(","):
         backend_run: SqliteRun | PostgresRun = (
-            SqliteRun(args.dir, args.docs, args.reuse, not args.no_optimize)
+            SqliteRun(args.dir, args.docs, args.reuse, args.final)
             if name == "sqlite"
             else PostgresRun(args.pg, args.pg_db, args.reuse)
         )

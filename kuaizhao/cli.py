@@ -115,14 +115,15 @@ def watch_crawl(command: list[str], outlets: list[Any], ingest_every: float) -> 
     return child.returncode or 0
 
 
-def ingest_all(outlets: list[Any]) -> int:
+def ingest_all(outlets: list[Any], fresh: bool = False) -> int:
+    """Ingest new WARC files (``fresh``: every WARC file into an emptied catalogue)."""
     from rich.console import Console
 
-    from kuaizhao.archive.ingest import ingest
+    from kuaizhao.archive.ingest import ingest, rebuild
 
     console = Console(stderr=True)
     with console.status("抽取并索引新的快照…"):
-        stats = ingest(conf.warc_dir(), outlets)
+        stats = (rebuild if fresh else ingest)(conf.warc_dir(), outlets)
     console.print(
         f"ingest: {stats.files} WARC files, {stats.captures} captures; articles "
         f"{stats.created} new, {stats.updated} changed, {stats.unchanged} unchanged, "
@@ -177,11 +178,9 @@ def cmd_reindex(args: argparse.Namespace) -> int:
     outlets = _outlets(args.outlets)
     _django()
     from kuaizhao.archive import signals
-    from kuaizhao.archive.ingest import reset
 
     with signals.quiet():  # rebuilt articles are news to nobody: no matches, no mail
-        reset()
-        return ingest_all(outlets)
+        return ingest_all(outlets, fresh=True)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

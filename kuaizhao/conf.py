@@ -77,6 +77,11 @@ SETTINGS: tuple[Setting, ...] = (
         "Seconds between two ingests of closed WARC files during `kuaizhao crawl`.",
     ),
     Setting(
+        "KUAIZHAO_INDEX_MERGE_SECONDS",
+        "2",
+        "Seconds an ingest with no new WARC file spends merging the SQLite search index (0: none).",
+    ),
+    Setting(
         "KUAIZHAO_SITE_URL",
         "http://127.0.0.1:8000",
         "The site's public address, for links in emails, feeds and webhooks.",

@@ -23,6 +23,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Max, Q, QuerySet
 
+from kuaizhao import conf
 from kuaizhao import extract as extraction
 from kuaizhao.archive import searching, signals
 from kuaizhao.archive.models import Article, ArticleVersion, Capture, Outlet, WarcFile
@@ -400,6 +401,23 @@ def ingest(
         if path.name not in known:
             index_file(path, stats)
     build_articles(ArticleBuilder(warc_dir, outlets, stats), progress)
+    # Each ingest adds segments to the SQLite index; one that found nothing new merges them.
+    if not stats.files and (seconds := conf.get_int("KUAIZHAO_INDEX_MERGE_SECONDS")) > 0:
+        searching.backend().merge(seconds)
+    return stats
+
+
+def rebuild(
+    warc_dir: Path,
+    outlets: list[OutletConfig],
+    progress: Callable[[int], None] | None = None,
+) -> IngestStats:
+    """Rebuild the catalogue from the WARC files in ``warc_dir`` alone (``kuaizhao reindex``),
+    then merge the search index, all of it new, into one segment."""
+    reset()
+    stats = ingest(warc_dir, outlets, progress)
+    with transaction.atomic():
+        searching.backend().optimize()
     return stats
 
 

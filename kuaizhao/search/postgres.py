@@ -173,6 +173,10 @@ class PostgresSearch:
     def optimize(self) -> None:
         self.conn.execute("ANALYZE search_doc")
 
+    def merge(self, seconds: float | None = None) -> bool:
+        """Nothing to merge: autovacuum folds GIN's pending entries into the index."""
+        return True
+
     # -- searching -----------------------------------------------------------------------------
     def search(
         self,

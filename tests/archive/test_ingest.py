@@ -209,3 +209,34 @@ def test_a_later_page_is_extracted_ahead_with_its_batch(
     article = Article.objects.get()
     assert "第二页的内容写在这里" in article.body_text
     assert "二十项政务服务事项跨市通办" in article.body_text
+
+
+def test_an_ingest_with_nothing_new_merges_what_earlier_ingests_left(home: Path, outlet: Outlet):
+    from django.db import connection
+
+    from kuaizhao.archive import searching
+    from kuaizhao.sampleweb.text import make_story
+    from kuaizhao.search.query import parse
+
+    def found() -> list[int]:
+        return [h.article_id for h in searching.backend().search(parse("报道"), per_page=50).hits]
+
+    for i in range(12):  # a new file each time: no merging
+        url = URL.replace("c101", f"c{200 + i}")
+        story = make_story(1, i, 0, 3, 1)  # a story each: no copies to fold
+        text = tuple(b.text for b in story.blocks if not b.image)
+        page = Page(url, title=f"{story.title}报道", paragraphs=text)
+        write_warc(home / "warc", [page], captured_at=FIRST + i * DAY)
+        ingest(home / "warc", [outlet])
+    before = found()
+    assert len(before) == 12
+    sqlite = connection.vendor == "sqlite"  # PostgreSQL's GIN index has no segments to merge
+    if sqlite:
+        left = searching.backend().segments()
+        assert all(max(levels) >= 2 for levels in left.values())
+    stats = ingest(home / "warc", [outlet])
+    assert (stats.files, stats.created) == (0, 0)  # nothing new: time to merge
+    assert found() == before
+    if sqlite:
+        merged = searching.backend().segments()
+        assert all(max(levels) == 1 for levels in merged.values())

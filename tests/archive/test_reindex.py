@@ -7,9 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import connection
 
 from kuaizhao.archive import searching
-from kuaizhao.archive.ingest import ingest, reset
+from kuaizhao.archive.ingest import ingest, rebuild, reset
 from kuaizhao.archive.models import Article, ArticleVersion, Capture
 from kuaizhao.lib.outlets import Outlet
 from kuaizhao.search.query import parse
@@ -53,7 +54,9 @@ def catalogue() -> dict[str, Any]:
     return {"articles": articles, "versions": versions, "search": results, "related": related}
 
 
-def test_reindex_reproduces_articles_versions_and_search_results(home: Path, outlet: Outlet):
+def test_reindex_reproduces_articles_versions_and_search_results(
+    home: Path, outlet: Outlet, monkeypatch: pytest.MonkeyPatch
+):
     warc = home / "warc"
     first = Page(f"{BASE}/gn/2024/0301/c101.html")
     bus = Page(
@@ -95,3 +98,9 @@ def test_reindex_reproduces_articles_versions_and_search_results(home: Path, out
     assert not Article.objects.exists() and not ArticleVersion.objects.exists()
     ingest(warc, [outlet])
     assert catalogue() == before
+
+    monkeypatch.setenv("KUAIZHAO_INDEX_MERGE_SECONDS", "0")  # only the rebuild's own merge
+    rebuild(warc, [outlet])  # what `kuaizhao reindex` runs
+    assert catalogue() == before
+    if connection.vendor == "sqlite":  # its index, all new, merged into one segment a table
+        assert all(sum(levels) == 1 for levels in searching.backend().segments().values())

@@ -230,3 +230,61 @@ def test_a_deep_page_reads_its_candidates_in_slices(monkeypatch: pytest.MonkeyPa
         page = backend.search(parse('"新闻正文"'), page=6, per_page=100, order=order)
         assert page.total == 600
         assert len(page.hits) == 100
+
+
+# -- merging segments ----------------------------------------------------------------------
+
+
+def test_merging_segments_keeps_every_hit(monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    from kuaizhao.search import sqlite
+
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE archive_article (id INTEGER PRIMARY KEY, title, body_text)")
+    for sql in schema_sql("sqlite"):
+        conn.execute(sql)
+    backend = SqliteSearch(conn)
+    assert backend.segments() == {"search_fts": [], "search_words": []}
+    docs = [
+        Doc(i, f"第{i}号标题", f"山西中部城市群第{i}次会议。" * (1 + i % 5)) for i in range(1, 41)
+    ]
+    for doc in docs:  # a transaction each: a segment each, until automerge merges four
+        conn.execute("INSERT INTO archive_article VALUES (?, ?, ?)", (doc.id, doc.title, doc.body))
+        backend.index([doc])
+        conn.commit()
+    left = backend.segments()
+    assert all(max(levels) >= 2 and sum(levels) >= 4 for levels in left.values())
+    terms = ['"城市群"', "山", '"第17次"', "第3号", '"会议。山西"', "第40号 会议"]
+
+    def found() -> list[list[tuple[int, float]]]:
+        return [
+            [(h.article_id, h.score) for h in backend.search(parse(t), per_page=50).hits]
+            for t in terms
+        ]
+
+    before = found()
+    assert len(before[0]) == 40 and before[2] == [(17, before[2][0][1])]
+    assert backend.merge(0) is False  # no time: nothing done
+    assert backend.segments() == left
+
+    # One step of one leaf page: a merge cut short, which the next call goes on with.
+    monkeypatch.setattr(sqlite, "MERGE_PAGES", 1)
+    ticks = iter([0.0, 0.0, 1.0])
+    monkeypatch.setattr(time, "monotonic", lambda: next(ticks))
+    assert backend.merge(0.5) is False
+    monkeypatch.undo()
+    assert found() == before
+    for table in sqlite.FTS_TABLES:
+        conn.execute(f"INSERT INTO {table} ({table}) VALUES ('integrity-check')")
+
+    assert backend.merge() is True
+    conn.commit()
+    merged = backend.segments()
+    assert all(max(levels) == 1 for levels in merged.values())  # one segment a level at most
+    assert all(sum(merged[t]) < sum(left[t]) for t in left)
+    assert found() == before
+    for table in sqlite.FTS_TABLES:
+        conn.execute(f"INSERT INTO {table} ({table}) VALUES ('integrity-check')")
+    assert backend.merge() is True  # nothing left to merge
+    assert backend.segments() == merged
