@@ -18,7 +18,8 @@ ingest does (a transaction a batch; FTS5's automerge merging segments as rows co
 ``--final``: ``optimize`` merges it into one segment (what ``reindex`` ends with); ``merge``
 merges until no level holds two segments (what ingest's idle passes do, timed here until
 done: an archive whose crawl leaves ingest time to spare); ``none`` leaves it as a saturated
-ingest does.
+ingest does. ``--reuse --final merge`` (or ``optimize``) runs that last step on an index kept
+with ``--final none`` (copy its ``--dir`` first to keep both).
 
 ``--compare`` measures kept SQLite indexes of one corpus (each ``--dir`` of an earlier build,
 e.g. built with different ``--final``) side by side in one process: each query runs on each
@@ -195,6 +196,20 @@ class SqliteRun:
             self.backend.merge()
         self.conn.commit()
         self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def finish_kept(self, final: str) -> None:
+        """The build's last step, run later on a kept index built with ``--final none``."""
+        kept = self.result.get("final", "none")
+        if final == kept:
+            return
+        if kept != "none":
+            sys.exit(f"sqlite: the kept index is already merged (--final {kept})")
+        self.final = final
+        t = time.perf_counter()
+        self.finish()
+        self.result.update(final_s=round(time.perf_counter() - t, 1), **self.describe())
+        self.result["sizes_bytes"] = self.sizes()
+        self.keep(self.result)
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -560,9 +575,9 @@ def main() -> None:
     parser.add_argument(
         "--final",
         choices=("optimize", "merge", "none"),
-        default="optimize",
-        help="SQLite: after the rows, merge into one segment (reindex), merge as idle ingest "
-        "passes do, or leave the index as a saturated ingest does",
+        help="SQLite: after the rows, merge into one segment (reindex; the default), merge as "
+        "idle ingest passes do, or leave the index as a saturated ingest does; with --reuse, "
+        "merges an index kept with --final none",
     )
     parser.add_argument(
         "--compare",
@@ -586,12 +601,14 @@ def main() -> None:
             r["best_of"] = args.best_of
     for name in [] if args.compare else args.backends.split(","):
         backend_run: SqliteRun | PostgresRun = (
-            SqliteRun(args.dir, args.docs, args.reuse, args.final)
+            SqliteRun(args.dir, args.docs, args.reuse, args.final or "optimize")
             if name == "sqlite"
             else PostgresRun(args.pg, args.pg_db, args.reuse)
         )
         if backend_run.reused and backend_run.result["docs"] != args.docs:
             sys.exit(f"{name}: the kept index holds {backend_run.result['docs']:,} articles")
+        if isinstance(backend_run, SqliteRun) and backend_run.reused and args.final:
+            backend_run.finish_kept(args.final)
         t = time.perf_counter()
         before = os.getloadavg()
         results[name] = run(backend_run, gen, load, args.build_only)
