@@ -22,7 +22,9 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from kuaizhao import conf
+from kuaizhao.archive import searching
 from kuaizhao.crawler.progress import OUTLET_KINDS, read_all
+from kuaizhao.search.sqlite import SqliteSearch
 
 STALE_AFTER = 600.0
 """A crawler whose stats are older than this (seconds) is shown as stopped."""
@@ -276,6 +278,11 @@ def metrics(request: HttpRequest) -> HttpResponse:
     for row in rows:
         today = row["captures_by_day"][-1]
         lines.append(f'kuaizhao_outlet_captures_today{{outlet="{_escape(row["slug"])}"}} {today}')
+    engine = searching.backend()
+    if isinstance(engine, SqliteSearch):  # segments ingest merges when idle (docs/search.md)
+        family("kuaizhao_search_index_segments", "gauge", "Segments of each SQLite FTS5 table.")
+        for table, levels in engine.segments().items():
+            lines.append(f'kuaizhao_search_index_segments{{table="{table}"}} {sum(levels)}')
     return HttpResponse(
         "\n".join(lines) + "\n", content_type="text/plain; version=0.0.4; charset=utf-8"
     )

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from django.db import connection
 from django.test import Client
 
 from kuaizhao.crawler.progress import StatsFile, stats_path
@@ -135,3 +136,12 @@ def test_metrics_export_the_status_page_figures(home: Path, outlet: Outlet) -> N
     assert f"kuaizhao_outlet_articles_per_day{label} 0.14" in lines
     last = next(v for v in lines if v.startswith(f"kuaizhao_outlet_last_capture_seconds{label}"))
     assert abs(float(last.split()[-1]) - time.time()) < 600
+    segments = {v.split()[0]: int(v.split()[1]) for v in lines if v.startswith("kuaizhao_search")}
+    if connection.vendor == "sqlite":  # the article's rows are in at least one segment a table
+        assert set(segments) == {
+            'kuaizhao_search_index_segments{table="search_fts"}',
+            'kuaizhao_search_index_segments{table="search_words"}',
+        }
+        assert min(segments.values()) >= 1
+    else:
+        assert segments == {}
