@@ -158,6 +158,7 @@ class SqliteRun:
         self, directory: Path, docs: int, reuse: bool = False, final: str = "optimize"
     ) -> None:
         self.final = final
+        self.before: dict[str, list[int]] = {}  # segments before the last step
         directory.mkdir(parents=True, exist_ok=True)
         self.path = directory / f"search-{docs}.sqlite3"
         self.built = Path(f"{self.path}.build.json")
@@ -390,22 +391,38 @@ def workload(gen: Generator, count: int) -> Workload:
 
 
 def measure(backend: Any, load: Workload, story: Callable[[int], int]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for kind, queries in load.kinds.items():
-        for query, exclude in queries[:3]:  # warm-up
-            backend.search(query, exclude_ids=exclude, per_page=10)
-        times, totals = [], []
-        for query, exclude in queries:
-            t = time.perf_counter()
-            page = backend.search(query, exclude_ids=exclude, per_page=10)
-            times.append((time.perf_counter() - t) * 1000)
-            totals.append(page.total)
-        out[kind] = {
-            "p50_ms": round(statistics.median(times), 1),
-            "p95_ms": round(percentile(times, 0.95), 1),
-            "median_matches": int(statistics.median(totals)) if totals else 0,
-        }
+    out = latencies([backend], load)[0]
     out["recall"] = recall(backend, load, story)
+    return out
+
+
+def latencies(backends: list[Any], load: Workload, best_of: int = 1) -> list[dict[str, Any]]:
+    """Per backend and query kind, the p50 and p95 of each query's best time: each query runs
+    on each backend in turn, ``best_of`` times, after a warm-up on the first three."""
+    out: list[dict[str, Any]] = [{} for _ in backends]
+    for kind, queries in load.kinds.items():
+        for backend in backends:
+            for query, exclude in queries[:3]:
+                backend.search(query, exclude_ids=exclude, per_page=10)
+        best: list[list[float]] = [[] for _ in backends]
+        totals: list[list[int]] = [[] for _ in backends]
+        for query, exclude in queries:
+            times: list[list[float]] = [[] for _ in backends]
+            total = [0] * len(backends)
+            for _ in range(best_of):
+                for i, backend in enumerate(backends):
+                    t = time.perf_counter()
+                    total[i] = backend.search(query, exclude_ids=exclude, per_page=10).total
+                    times[i].append((time.perf_counter() - t) * 1000)
+            for i in range(len(backends)):
+                best[i].append(min(times[i]))
+                totals[i].append(total[i])
+        for i, values in enumerate(best):
+            out[i][kind] = {
+                "p50_ms": round(statistics.median(values), 1),
+                "p95_ms": round(percentile(values, 0.95), 1),
+                "median_matches": int(statistics.median(totals[i])) if totals[i] else 0,
+            }
     return out
 
 
@@ -442,31 +459,10 @@ def compare(dirs: list[Path], gen: Generator, load: Workload, best_of: int) -> d
     runs = [SqliteRun(d, gen.total, reuse=True) for d in dirs]
     if missing := [str(d) for d, r in zip(dirs, runs, strict=True) if not r.reused]:
         sys.exit(f"no kept index of {gen.total:,} articles in {', '.join(missing)}")
-    out: dict[str, Any] = {str(d): dict(r.result) for d, r in zip(dirs, runs, strict=True)}
-    for kind, queries in load.kinds.items():
-        best: list[list[float]] = [[] for _ in runs]
-        totals: list[list[int]] = [[] for _ in runs]
-        for r in runs:
-            for query, exclude in queries[:3]:  # warm-up
-                r.backend.search(query, exclude_ids=exclude, per_page=10)
-        for query, exclude in queries:
-            times: list[list[float]] = [[] for _ in runs]
-            for _ in range(best_of):
-                for i, r in enumerate(runs):
-                    t = time.perf_counter()
-                    page = r.backend.search(query, exclude_ids=exclude, per_page=10)
-                    times[i].append((time.perf_counter() - t) * 1000)
-                    totals[i] += [page.total] if len(times[i]) == 1 else []
-            for i in range(len(runs)):
-                best[i].append(min(times[i]))
-        for d, values, counts in zip(dirs, best, totals, strict=True):
-            out[str(d)][kind] = {
-                "p50_ms": round(statistics.median(values), 1),
-                "p95_ms": round(percentile(values, 0.95), 1),
-                "median_matches": int(statistics.median(counts)),
-            }
-    for d, r in zip(dirs, runs, strict=True):
-        out[str(d)]["recall"] = recall(r.backend, load, gen.original_of)
+    out: dict[str, Any] = {}
+    measured = latencies([r.backend for r in runs], load, best_of)
+    for d, r, kinds in zip(dirs, runs, measured, strict=True):
+        out[str(d)] = r.result | kinds | {"recall": recall(r.backend, load, gen.original_of)}
         r.close()
     return out
 
