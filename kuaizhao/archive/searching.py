@@ -99,19 +99,50 @@ class Stories:
         self.articles = articles
         self.keys = keys
 
+    def _sql(self, model: Any, *fields: str) -> tuple[Any, str, list[str]]:
+        """The connection, quoted table and quoted columns of ``model`` for a raw statement
+        (ingest runs these for every article: the ORM's query building would cost more
+        than the queries)."""
+        db = connections[model.objects.db]
+        table = db.ops.quote_name(model._meta.db_table)
+        columns = [db.ops.quote_name(model._meta.get_field(name).column) for name in fields]
+        return db, table, columns
+
     def _insert_keys(self, pk: int, keys: list[int]) -> None:
-        """One multi-row insert of an article's keys (what ``bulk_create`` writes, without
-        building a model instance per key: ingest writes seventeen per article)."""
-        db = connections[self.keys.objects.db]
-        table = db.ops.quote_name(self.keys._meta.db_table)
-        fields = (self.keys._meta.get_field(name) for name in ("article", "key"))
-        columns = ", ".join(db.ops.quote_name(field.column) for field in fields)
+        """One multi-row insert of an article's keys (seventeen per article)."""
+        db, table, (article, key) = self._sql(self.keys, "article", "key")
         rows = ", ".join(["(%s, %s)"] * len(keys))
         with db.cursor() as cursor:
             cursor.execute(
-                f"INSERT INTO {table} ({columns}) VALUES {rows}",
+                f"INSERT INTO {table} ({article}, {key}) VALUES {rows}",
                 [value for key in keys for value in (pk, key)],
             )
+
+    def _candidates(self, pk: int, bands: list[int], headline: int) -> tuple[set[int], set[int]]:
+        """The other articles sharing one of ``bands`` and those sharing ``headline``, the
+        newest ``CANDIDATES_PER_KEY`` of each, in one query."""
+        db, table, (article, key) = self._sql(self.keys, "article", "key")
+        marks = ", ".join(["%s"] * len(bands))
+        sql = (
+            f"SELECT 0, a FROM (SELECT DISTINCT {article} AS a FROM {table}"
+            f" WHERE {key} IN ({marks}) AND {article} <> %s ORDER BY a DESC LIMIT %s) AS near"
+            f" UNION ALL SELECT 1, a FROM (SELECT {article} AS a FROM {table}"
+            f" WHERE {key} = %s AND {article} <> %s ORDER BY a DESC LIMIT %s) AS same_title"
+        )
+        limit = CANDIDATES_PER_KEY
+        near: set[int] = set()
+        same_title: set[int] = set()
+        with db.cursor() as cursor:
+            cursor.execute(sql, [*bands, pk, limit, headline, pk, limit])
+            for by_title, other in cursor.fetchall():
+                (same_title if by_title else near).add(other)
+        return near, same_title
+
+    def _set_story(self, pk: int, story: int) -> None:
+        db, table, (story_column, id_column) = self._sql(self.articles, "story", "id")
+        with db.cursor() as cursor:
+            sql = f"UPDATE {table} SET {story_column} = %s WHERE {id_column} = %s"
+            cursor.execute(sql, [story, pk])
 
     @staticmethod
     def story_doc(article: Any) -> stories.StoryDoc:
@@ -133,15 +164,7 @@ class Stories:
         if not fresh:
             self.keys.objects.filter(article_id=article.pk).delete()
         self._insert_keys(article.pk, [*bands, headline])
-        keys = self.keys.objects.exclude(article_id=article.pk).order_by("-article_id")
-        near = set(
-            keys.filter(key__in=bands)
-            .values_list("article_id", flat=True)
-            .distinct()[:CANDIDATES_PER_KEY]
-        )
-        same_title = set(
-            keys.filter(key=headline).values_list("article_id", flat=True)[:CANDIDATES_PER_KEY]
-        )
+        near, same_title = self._candidates(article.pk, bands, headline)
         this = self.story_doc(article)
         joined: dict[int, int | None] = {}  # article id -> its story
         chained: tuple[float, int, int | None] | None = None  # the 转自 original, best first
@@ -151,7 +174,7 @@ class Stories:
             .select_related("outlet")
             .only(*fields, "outlet__name")
         )
-        for other in candidates:
+        for other in candidates if near or same_title else ():
             if not other.minhash:
                 continue
             value = stories.similarity(signature, stories.unpack(bytes(other.minhash)))
@@ -170,9 +193,10 @@ class Stories:
         if article.story is not None:
             labels.add(article.story)
         members = {article.pk: (article.first_captured_at, article.story)}
-        rows = self.articles.objects.filter(Q(story__in=labels) | Q(pk__in=list(joined)))
-        for pk, first, story in rows.values_list("pk", "first_captured_at", "story"):
-            members[pk] = (first, story)
+        if labels or joined:  # else a story of its own: the common case, no query
+            rows = self.articles.objects.filter(Q(story__in=labels) | Q(pk__in=list(joined)))
+            for pk, first, story in rows.values_list("pk", "first_captured_at", "story"):
+                members[pk] = (first, story)
         original = min(members, key=lambda pk: (members[pk][0], pk))
         moved = [pk for pk, (_, story) in members.items() if story != original and pk != article.pk]
         if moved:
@@ -180,7 +204,7 @@ class Stories:
             self.engine.set_story(moved, original)
         if article.story != original:
             article.story = original
-            article.save(update_fields=["story"])
+            self._set_story(article.pk, original)
 
 
 def story_members(article: Article) -> QuerySet[Article]:

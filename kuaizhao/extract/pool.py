@@ -172,9 +172,10 @@ class Prefetcher:
             return
         try:
             for name, offset, url, at in captures:
-                if (name, offset) not in self._pending:
+                key = (name, offset)
+                if key not in self._pending and key not in self._done:
                     arguments = (str(self.warc_dir / name), offset, url, at)
-                    self._pending[(name, offset)] = worker.submit((name, offset), arguments)
+                    self._pending[key] = worker.submit(key, arguments)
         except OSError:  # a broken pipe: the worker is gone
             _shutdown()
 
@@ -193,10 +194,12 @@ class Prefetcher:
         self._done[key] = article
         return article
 
-    def clear(self) -> None:
-        """Forget the batch: what was handed over and what was not asked for."""
-        self._pending.clear()
-        self._done.clear()
+    def clear(self, keep: Iterable[Key] = ()) -> None:
+        """Forget the batch, all but the captures to ``keep`` (the next batch's, submitted
+        ahead: a later page may have been handed over already, to its first page)."""
+        keep = set(keep)
+        self._pending = {key: job for key, job in self._pending.items() if key in keep}
+        self._done = {key: article for key, article in self._done.items() if key in keep}
 
 
 if __name__ == "__main__":

@@ -307,8 +307,9 @@ def _update(decisions: Iterable[tuple[int, Decision | None]]) -> int:
     return len(newly_hidden) + len(show)
 
 
-def ingested(article: Article) -> None:
-    """Ingest just saved (and indexed) ``article``: hide it at once if a rule says so."""
+def ingested(article: Article, created: bool = False) -> None:
+    """Ingest just saved (and indexed) ``article``: hide it at once if a rule says so, show
+    it again if none does any more. ``created``: a new row, hidden by nothing yet."""
     from kuaizhao.archive import searching
     from kuaizhao.takedown.models import Hidden
 
@@ -318,7 +319,7 @@ def ingested(article: Article) -> None:
         Hidden.objects.update_or_create(
             article_id=article.pk, defaults={"rule_id": decision.rule_id, "verb": decision.verb}
         )
-    elif Hidden.objects.filter(article_id=article.pk).exists():
+    elif not created and Hidden.objects.filter(article_id=article.pk).exists():
         Hidden.objects.filter(article_id=article.pk).delete()
 
 

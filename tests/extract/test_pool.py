@@ -78,3 +78,24 @@ def test_a_capture_asked_for_twice_in_a_batch_is_extracted_once(
     prefetcher.clear()  # a new batch extracts again
     assert prefetcher.get(*todo[1]) == first
     assert calls == [todo[1][1]] * 2
+
+
+def test_what_the_next_batch_needs_is_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``clear(keep)``: a later page handed over to its first page, at the end of one batch,
+    is not extracted again as a capture of the next."""
+    todo = captures(tmp_path)
+    calls: list[int] = []
+    real = pool.extract_capture
+
+    def counted(path: str, offset: int, url: str, at: datetime) -> pool.Article:
+        calls.append(offset)
+        return real(path, offset, url, at)
+
+    monkeypatch.setattr(pool, "_running", lambda: None)
+    monkeypatch.setattr(pool, "extract_capture", counted)
+    prefetcher = pool.Prefetcher(tmp_path)
+    kept, dropped = prefetcher.get(*todo[1]), prefetcher.get(*todo[2])
+    prefetcher.clear(keep=[todo[1][:2]])
+    assert prefetcher.get(*todo[1]) is kept
+    assert prefetcher.get(*todo[2]) == dropped
+    assert calls == [todo[1][1], todo[2][1], todo[2][1]]
