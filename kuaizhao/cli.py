@@ -127,7 +127,8 @@ def ingest_all(outlets: list[Any], fresh: bool = False) -> int:
     console.print(
         f"ingest: {stats.files} WARC files, {stats.captures} captures; articles "
         f"{stats.created} new, {stats.updated} changed, {stats.unchanged} unchanged, "
-        f"{stats.skipped} not articles",
+        f"{stats.skipped} not articles"
+        + (f", {stats.completed} completed by a later page" if stats.completed else ""),
         soft_wrap=True,
     )
     for error in stats.errors[:20]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -54,6 +54,8 @@ class IngestStats:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    completed: int = 0
+    """Versions completed in place by a later page that came in a later WARC file."""
     skipped: int = 0
     errors: list[str] = field(default_factory=list)
 
@@ -120,11 +122,16 @@ class ArticleBuilder:
         """SURTs of the current batch known to have no ``Article`` row yet."""
         self._newest: dict[str, datetime | None] = {}
         """The newest successful capture time of each SURT of the current batch."""
+        self._awaited: set[str] = set()
+        """SURTs of the current batch that versions name as their missing page."""
 
-    def prefetch(self, batch: list[Capture]) -> None:
-        """Look up, in two queries for the whole batch, what ``process`` would otherwise ask
-        once per capture: which SURTs have no article yet, and each SURT's newest capture;
-        and start extracting the batch's article pages in the worker process.
+    def prefetch(self, batch: list[Capture], ahead: Sequence[Capture] = ()) -> None:
+        """Look up, in three queries for the whole batch, what ``process`` would otherwise
+        ask once per capture: which SURTs have no article yet, each SURT's newest capture,
+        and which pages versions are waiting for; and start extracting the article pages of
+        the batch, then of the captures ``ahead`` of it (the next batch), in the worker
+        process. Running a batch ahead, the worker has the later pages that the batch's
+        last articles ask for, taken after them, at hand.
 
         Captures are all indexed before articles are built, so the newest capture times
         hold for the whole batch; an article created meanwhile leaves ``_absent``.
@@ -132,6 +139,7 @@ class ArticleBuilder:
         keys = sorted({c.surt for c in batch})
         self._absent = set(keys)
         self._newest = dict.fromkeys(keys)
+        self._awaited = set()
         for start in range(0, len(keys), _IN_CHUNK):
             chunk = keys[start : start + _IN_CHUNK]
             known = Article.objects.filter(surt__in=chunk).values_list("surt", flat=True)
@@ -143,7 +151,9 @@ class ArticleBuilder:
                 .values_list("surt", "newest")
             )
             self._newest.update(newest)
-        fetched = [c for c in batch if c.record_type != "revisit"]
+            waiting = ArticleVersion.objects.filter(missing_page__in=chunk)
+            self._awaited.update(waiting.values_list("missing_page", flat=True))
+        fetched = [c for c in (*batch, *ahead) if c.record_type != "revisit"]
         self.extractions.submit(
             (c.warc_file, c.offset, c.url, c.captured_at)
             for c in fetched
@@ -194,35 +204,49 @@ class ArticleBuilder:
         Choosing by distance in time, not by what was ingested last, makes the merged
         article the same whichever order WARC files are ingested in.
         """
-        candidates = Capture.objects.filter(surt=surt(url), status=200, record_type="response")
-        before = candidates.filter(captured_at__lte=near).order_by("-captured_at", "id").first()
-        after = candidates.filter(captured_at__gt=near).order_by("captured_at", "id").first()
+        before = after = None  # the last capture at or before ``near``, the first after it
+        for row in Capture.objects.filter(surt=surt(url), status=200, record_type="response"):
+            at = row.captured_at
+            if at <= near:
+                if before is None or (at, -row.id) > (before.captured_at, -before.id):
+                    before = row
+            elif after is None or (at, row.id) < (after.captured_at, after.id):
+                after = row
         if before is None or after is None:
             return before or after
         return before if near - before.captured_at <= after.captured_at - near else after
 
-    def extract_article(self, capture: Capture, trusted: bool) -> extraction.Article | None:
-        """The article a capture holds, continuation pages merged; None if it holds none.
+    def extract_article(
+        self, capture: Capture, trusted: bool
+    ) -> tuple[extraction.Article | None, str]:
+        """The article a capture holds, continuation pages merged (None if it holds none),
+        and the SURT of the first later page it names that is not captured yet ("" if
+        none: every page was there, or the pages link in a loop).
 
         ``trusted``: the outlet's config says this URL is an article, so a page too short
         for the extractor's own judgement (a news flash) still counts.
         """
         first = self.extract_at(capture)
         if (not first.is_article and not trusted) or first.page_number > 1:
-            return None
+            return None, ""
         pages, seen = [first], {surt(capture.url)}
-        while pages[-1].next_page_url and len(pages) < MAX_PAGES:
-            key = surt(pages[-1].next_page_url)
-            url = pages[-1].next_page_url
-            nxt = None if key in seen else self.continuation(url, capture.captured_at)
-            if nxt is None:
+        while (url := pages[-1].next_page_url) and len(pages) < MAX_PAGES:
+            key = surt(url)
+            if key in seen:
                 break
+            nxt = self.continuation(url, capture.captured_at)
+            if nxt is None:
+                return (extraction.merge_pages(pages) if len(pages) > 1 else first), key
             seen.add(key)
             pages.append(self.extract_at(nxt))
-        return extraction.merge_pages(pages) if len(pages) > 1 else first
+        return (extraction.merge_pages(pages) if len(pages) > 1 else first), ""
 
     def process(self, capture: Capture) -> None:
         config = self.config_for(capture)
+        fetched = capture.record_type == "response" and capture.status == 200
+        if fetched and capture.surt in self._awaited:
+            self._awaited.discard(capture.surt)
+            self.complete(capture.surt)
         if capture.record_type == "revisit":
             existing = self.article(capture.surt)
             if existing is not None:
@@ -234,7 +258,7 @@ class ArticleBuilder:
             return
         try:
             trusted = config is not None and bool(config.article_patterns)
-            article = self.extract_article(capture, trusted)
+            article, missing = self.extract_article(capture, trusted)
         except (WarcError, OSError) as exc:
             self.stats.errors.append(f"{capture.url}: cannot read capture: {exc}")
             _failed(capture, config, f"cannot read capture: {exc}")
@@ -244,10 +268,42 @@ class ArticleBuilder:
             if trusted and article is not None:  # None: a later page, merged into its first
                 _failed(capture, config, "no title" if not article.title else "no body text")
             return
-        self.store(capture, config, article)
+        self.store(capture, config, article, missing)
+
+    def complete(self, key: str) -> None:
+        """Extract again the versions that were waiting for the later page at SURT ``key``,
+        captured now, and update them in place: the same capture, now with its page.
+
+        No ``article_saved``: the article did not change, its archive caught up.
+        """
+        waiting = ArticleVersion.objects.filter(missing_page=key).select_related("article")
+        for version in waiting:
+            capture = version.capture
+            config = self.config_for(capture)
+            trusted = config is not None and bool(config.article_patterns)
+            try:
+                article, missing = self.extract_article(capture, trusted)
+            except (WarcError, OSError) as exc:
+                self.stats.errors.append(f"{capture.url}: cannot read capture: {exc}")
+                continue
+            if article is None or not article.title or not article.body_text:
+                continue
+            digest = _digest(article)
+            self.fill(version, capture, article, digest, missing)
+            version.save()
+            row = version.article
+            if row.capture_id == version.capture_id:  # the version in force
+                version.apply_to(row)
+                searching.save(row)
+                visibility.ingested(row)
+            self.stats.completed += 1
 
     def store(
-        self, capture: Capture, config: OutletConfig | None, article: extraction.Article
+        self,
+        capture: Capture,
+        config: OutletConfig | None,
+        article: extraction.Article,
+        missing: str = "",
     ) -> None:
         """Record what ``capture`` shows: a new article, a new version, or nothing new.
 
@@ -255,7 +311,7 @@ class ArticleBuilder:
         version is compared with the version in force at its time, so ingesting WARC files
         in any order, or all at once by ``reindex``, ends in the same versions.
         """
-        digest = hashlib.sha1(f"{article.title}\n{article.body_text}".encode()).hexdigest()
+        digest = _digest(article)
         row = self.article(capture.surt)
         if row is None:
             row = Article(surt=capture.surt)
@@ -270,7 +326,7 @@ class ArticleBuilder:
                 row.save(update_fields=["first_captured_at", "last_captured_at"])
             return
         version = ArticleVersion(captured_at=at)
-        self.fill(version, capture, article, digest)
+        self.fill(version, capture, article, digest, missing)
         following = [v for v in history if v.captured_at > at]
         if following and following[0].content_hash == digest:
             following.pop(0).delete()  # it showed nothing new after all
@@ -281,7 +337,7 @@ class ArticleBuilder:
         self.touch(row, earliest=min([at, *(v.captured_at for v in history)]))
         searching.save(row)
         self._absent.discard(row.surt)
-        visibility.ingested(row)  # a rule may already cover the URL: keep it out of search
+        visibility.ingested(row, created=not history)  # a rule may cover it: hide it
         version.article = row
         version.save()
         if history:
@@ -305,6 +361,7 @@ class ArticleBuilder:
         capture: Capture,
         article: extraction.Article,
         digest: str,
+        missing: str = "",
     ) -> None:
         version.title = article.title
         version.published_at = article.publish_time
@@ -321,7 +378,13 @@ class ArticleBuilder:
         version.provenance = dict(article.provenance)
         version.content_hash = digest
         version.extractor_version = extraction.EXTRACTOR_VERSION
+        version.missing_page = missing
         version.capture = capture
+
+
+def _digest(article: extraction.Article) -> str:
+    """What tells two versions apart: the title and the body text."""
+    return hashlib.sha1(f"{article.title}\n{article.body_text}".encode()).hexdigest()
 
 
 def _failed(capture: Capture, config: OutletConfig | None, reason: str) -> None:
@@ -374,17 +437,21 @@ def _touch(row: Article, earliest: datetime | None = None, newest: Any = _UNKNOW
 def build_articles(builder: ArticleBuilder, progress: Callable[[int], None] | None = None) -> None:
     """Process every capture not yet processed, oldest first, in batches."""
     while True:
-        batch = list(Capture.objects.filter(processed=False).order_by("captured_at", "id")[:BATCH])
+        todo = Capture.objects.filter(processed=False).order_by("captured_at", "id")
+        rows = list(todo[: 2 * BATCH])
+        batch, ahead = rows[:BATCH], rows[BATCH:]
         if not batch:
             return
+        keep: list[tuple[str, int]] = []
         try:
             with transaction.atomic():
-                builder.prefetch(batch)
+                builder.prefetch(batch, ahead)
                 for capture in batch:
                     builder.process(capture)
                 Capture.objects.filter(id__in=[c.id for c in batch]).update(processed=True)
+            keep = [(c.warc_file, c.offset) for c in ahead]
         finally:
-            builder.extractions.clear()
+            builder.extractions.clear(keep)
         if progress:
             progress(len(batch))
 

@@ -4,6 +4,7 @@ by ``kuaizhao reindex``."""
 from __future__ import annotations
 
 from django.db import models
+from django.db.models import Q
 
 from kuaizhao.lib.outlets import CATEGORIES
 from kuaizhao.search.snippets import first_sentence
@@ -143,6 +144,10 @@ class ArticleVersion(models.Model):
     provenance = models.JSONField(default=dict)
     content_hash = models.CharField(max_length=64)
     extractor_version = models.CharField(max_length=16)
+    missing_page = models.TextField(blank=True, default="")
+    """The SURT of the first later page (``…_2.html``) not yet captured when this version
+    was extracted ("" when every page was there): its capture, when it comes, completes the
+    version in place (pages of one article can land in different WARC files)."""
 
     CONTENT_FIELDS = (
         "title",
@@ -165,7 +170,12 @@ class ArticleVersion(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["article", "capture"], name="version_capture")
         ]
-        indexes = [models.Index(fields=["article", "captured_at"], name="version_history")]
+        indexes = [
+            models.Index(fields=["article", "captured_at"], name="version_history"),
+            models.Index(
+                fields=["missing_page"], name="version_incomplete", condition=~Q(missing_page="")
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.title} @ {self.captured_at:%Y-%m-%d %H:%M:%S}"

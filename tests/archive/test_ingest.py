@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -211,6 +212,32 @@ def test_a_later_page_is_extracted_ahead_with_its_batch(
     assert "二十项政务服务事项跨市通办" in article.body_text
 
 
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="one core: no extraction worker")
+def test_the_next_batch_is_extracted_ahead(
+    home: Path, outlet: Outlet, monkeypatch: pytest.MonkeyPatch
+):
+    """Page 2, taken after page 1, falls in the next batch: the worker has it ready when
+    page 1's article asks for it, and this process extracts nothing."""
+    from kuaizhao.archive import ingest as ingest_module
+    from kuaizhao.extract import pool
+
+    first, second = _pages(2)
+    write_warc(home / "warc", [first], captured_at=FIRST)
+    write_warc(home / "warc", [second], captured_at=FIRST + timedelta(seconds=5))
+    in_process: list[str] = []
+    real = pool.extract_capture
+
+    def counted(path: str, offset: int, url: str, at: datetime) -> Any:
+        in_process.append(url)
+        return real(path, offset, url, at)
+
+    monkeypatch.setattr(pool, "extract_capture", counted)
+    monkeypatch.setattr(ingest_module, "BATCH", 1)
+    ingest(home / "warc", [outlet])
+    assert "第2页的内容" in Article.objects.get().body_text
+    assert in_process == []
+
+
 def test_an_ingest_with_nothing_new_merges_what_earlier_ingests_left(home: Path, outlet: Outlet):
     from django.db import connection
 
@@ -240,3 +267,71 @@ def test_an_ingest_with_nothing_new_merges_what_earlier_ingests_left(home: Path,
     if sqlite:
         merged = searching.backend().segments()
         assert all(max(levels) == 1 for levels in merged.values())
+
+
+def _pages(count: int) -> list[Page]:
+    """A ``count``-page article at URL, each page linking to the next by 下一页."""
+    urls = [URL] + [URL.replace(".html", f"_{n}.html") for n in range(2, count + 1)]
+    pages = []
+    for n, url in enumerate(urls, 1):
+        link = f'<p><a href="{urls[n]}">下一页</a></p>' if n < count else ""
+        words = (f"第{n}页的内容写在这里，城市群建设继续推进，项目陆续落地。",)
+        pages.append(
+            Page(url, extra_body=link) if n == 1 else Page(url, paragraphs=words, extra_body=link)
+        )
+    return pages
+
+
+def test_a_later_page_in_a_later_warc_file_completes_its_article(home: Path, outlet: Outlet):
+    """The crawler closes WARC files as it goes: page 2 can land in a file ingested after
+    the one holding page 1. Its capture completes the version page 1 made, in place."""
+    from kuaizhao.archive import searching
+    from kuaizhao.lib.surt import surt
+    from kuaizhao.search.query import parse
+
+    first, second, third = _pages(3)
+
+    def found(text: str) -> bool:
+        return bool(searching.backend().search(parse(f'"{text}"')).hits)
+
+    write_warc(home / "warc", [first], captured_at=FIRST)
+    ingest(home / "warc", [outlet])
+    version = ArticleVersion.objects.get()
+    assert "第2页的内容" not in version.body_text
+    assert version.missing_page == surt(second.url)
+
+    write_warc(home / "warc", [second], captured_at=FIRST + timedelta(seconds=5))
+    stats = ingest(home / "warc", [outlet])
+    assert (stats.created, stats.updated, stats.completed) == (0, 0, 1)
+    version = ArticleVersion.objects.get()  # still one version: page 1's capture, completed
+    assert "第2页的内容" in version.body_text and "第3页的内容" not in version.body_text
+    assert version.missing_page == surt(third.url)
+    assert found("第2页的内容") and not found("第3页的内容")
+
+    write_warc(home / "warc", [third], captured_at=FIRST + timedelta(seconds=9))
+    ingest(home / "warc", [outlet])
+    version = ArticleVersion.objects.get()
+    article = Article.objects.get()
+    assert version.missing_page == ""
+    assert version.capture.url == URL and article.capture_id == version.capture_id
+    assert "二十项政务服务事项跨市通办" in article.body_text
+    assert "第2页的内容" in article.body_text and "第3页的内容" in article.body_text
+    assert found("第3页的内容")
+    completed = article.body_text
+
+    reset()  # reindex, all three files at once: the same article
+    ingest(home / "warc", [outlet])
+    assert Article.objects.get().body_text == completed
+    assert ArticleVersion.objects.get().missing_page == ""
+
+
+def test_a_page_that_never_comes_leaves_the_article_as_it_is(home: Path, outlet: Outlet):
+    first = _pages(2)[0]
+    write_warc(home / "warc", [first], captured_at=FIRST)
+    ingest(home / "warc", [outlet])
+    before = Article.objects.get().body_text
+    write_warc(home / "warc", [Page("http://news.test.example/gn/2024/0301/c102.html")])
+    stats = ingest(home / "warc", [outlet])
+    assert (stats.created, stats.completed) == (1, 0)
+    assert Article.objects.get(capture__url=URL).body_text == before
+    assert "第2页的内容" not in before
