@@ -151,7 +151,7 @@ class ArticleBuilder:
                 .values_list("surt", "newest")
             )
             self._newest.update(newest)
-            waiting = ArticleVersion.objects.filter(missing_page__in=chunk)
+            waiting = _waiting().filter(missing_page__in=chunk)
             self._awaited.update(waiting.values_list("missing_page", flat=True))
         fetched = [c for c in (*batch, *ahead) if c.record_type != "revisit"]
         self.extractions.submit(
@@ -276,7 +276,7 @@ class ArticleBuilder:
 
         No ``article_saved``: the article did not change, its archive caught up.
         """
-        waiting = ArticleVersion.objects.filter(missing_page=key).select_related("article")
+        waiting = _waiting().filter(missing_page=key).select_related("article", "capture")
         for version in waiting:
             capture = version.capture
             config = self.config_for(capture)
@@ -380,6 +380,12 @@ class ArticleBuilder:
         version.extractor_version = extraction.EXTRACTOR_VERSION
         version.missing_page = missing
         version.capture = capture
+
+
+def _waiting() -> QuerySet[ArticleVersion]:
+    """Versions waiting for a later page: the condition of their partial index spelled out,
+    which SQLite needs to use it."""
+    return ArticleVersion.objects.exclude(missing_page="")
 
 
 def _digest(article: extraction.Article) -> str:
