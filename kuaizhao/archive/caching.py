@@ -1,6 +1,7 @@
 """Conditional GET and a page cache for snapshot pages.
 
-What a snapshot page shows of the article is immutable: one version of it, from one capture.
+What a snapshot page shows of the article is immutable: one version of it, from one capture
+(or that version completed by a later page's capture, which is a new capture too).
 What surrounds it (other outlets carrying the story, related coverage, the latest in its
 category, the list of captures) changes only when the catalogue does: ingest records captures
 and article versions, or takedown rules hide or show articles. So a page is named by the

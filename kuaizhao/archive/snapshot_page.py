@@ -107,6 +107,7 @@ def context(
         "versions": list(enumerate(versions, 1)),
         "version_number": number,
         "is_latest": shown is None or number == len(versions),
+        "incomplete": bool(versions) and bool(versions[number - 1].missing_page),
         "replay_url": mementos.memento_path(capture),
         "related_phrase": phrase,
         "related_terms": (phrase,),

@@ -478,3 +478,23 @@ def test_a_cached_page_keeps_the_address_it_was_asked_for(client: Client, archiv
     client.get(url)
     html = client.get(url, headers={"Host": "archive.example"}).content.decode()
     assert f'<link rel="canonical" href="http://archive.example{url}">' in html
+
+
+def test_a_snapshot_waiting_for_a_later_page_says_so_until_it_comes(
+    client: Client, home: Path, outlet: Outlet
+):
+    url = f"{BASE}/gn/2024/0301/c101.html"
+    later = url.replace(".html", "_2.html")
+    first = Page(url, extra_body=f'<p><a href="{later}">下一页</a></p>')
+    second = Page(later, paragraphs=("第二页的内容写在这里，城市群建设继续推进，项目陆续落地。",))
+    write_warc(home / "warc", [first], captured_at=datetime(2024, 3, 5, tzinfo=UTC))
+    ingest(home / "warc", [outlet])
+    page = f"/s/{Article.objects.get().id}"
+    before = client.get(page)
+    assert "本快照暂缺这部分内容" in before.content.decode()
+    write_warc(home / "warc", [second], captured_at=datetime(2024, 3, 5, 0, 1, tzinfo=UTC))
+    ingest(home / "warc", [outlet])
+    after = client.get(page, headers={"If-None-Match": before["ETag"]})
+    assert after.status_code == 200  # the cached page is not served
+    html = after.content.decode()
+    assert "第二页的内容写在这里" in html and "本快照暂缺这部分内容" not in html
