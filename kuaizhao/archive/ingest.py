@@ -257,7 +257,7 @@ class ArticleBuilder:
         if not self.is_candidate(capture, config):
             return
         try:
-            trusted = config is not None and bool(config.article_patterns)
+            trusted = _trusted(config)
             article, missing = self.extract_article(capture, trusted)
         except (WarcError, OSError) as exc:
             self.stats.errors.append(f"{capture.url}: cannot read capture: {exc}")
@@ -279,10 +279,8 @@ class ArticleBuilder:
         waiting = _waiting().filter(missing_page=key).select_related("article", "capture")
         for version in waiting:
             capture = version.capture
-            config = self.config_for(capture)
-            trusted = config is not None and bool(config.article_patterns)
             try:
-                article, missing = self.extract_article(capture, trusted)
+                article, missing = self.extract_article(capture, _trusted(self.config_for(capture)))
             except (WarcError, OSError) as exc:
                 self.stats.errors.append(f"{capture.url}: cannot read capture: {exc}")
                 continue
@@ -380,6 +378,11 @@ class ArticleBuilder:
         version.extractor_version = extraction.EXTRACTOR_VERSION
         version.missing_page = missing
         version.capture = capture
+
+
+def _trusted(config: OutletConfig | None) -> bool:
+    """Whether the outlet's config names its article URLs (see ``extract_article``)."""
+    return config is not None and bool(config.article_patterns)
 
 
 def _waiting() -> QuerySet[ArticleVersion]:

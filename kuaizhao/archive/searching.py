@@ -110,11 +110,11 @@ class Stories:
 
     def _insert_keys(self, pk: int, keys: list[int]) -> None:
         """One multi-row insert of an article's keys (seventeen per article)."""
-        db, table, (article, key) = self._sql(self.keys, "article", "key")
+        db, table, (article_column, key_column) = self._sql(self.keys, "article", "key")
         rows = ", ".join(["(%s, %s)"] * len(keys))
         with db.cursor() as cursor:
             cursor.execute(
-                f"INSERT INTO {table} ({article}, {key}) VALUES {rows}",
+                f"INSERT INTO {table} ({article_column}, {key_column}) VALUES {rows}",
                 [value for key in keys for value in (pk, key)],
             )
 
@@ -173,8 +173,10 @@ class Stories:
             self.articles.objects.filter(pk__in=near | same_title)
             .select_related("outlet")
             .only(*fields, "outlet__name")
+            if near or same_title
+            else ()  # no query: the common case
         )
-        for other in candidates if near or same_title else ():
+        for other in candidates:
             if not other.minhash:
                 continue
             value = stories.similarity(signature, stories.unpack(bytes(other.minhash)))

@@ -22,6 +22,20 @@ def captures(directory: Path) -> list[tuple[str, int, str, datetime]]:
     return [(path.name, c.offset, c.url, c.captured_at) for c in iter_captures(path)]
 
 
+def extracted_here(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Extract every capture in this process (no worker), recording each one's offset."""
+    calls: list[int] = []
+    real = pool.extract_capture
+
+    def counted(path: str, offset: int, url: str, at: datetime) -> pool.Article:
+        calls.append(offset)
+        return real(path, offset, url, at)
+
+    monkeypatch.setattr(pool, "_running", lambda: None)
+    monkeypatch.setattr(pool, "extract_capture", counted)
+    return calls
+
+
 def test_the_worker_extracts_what_the_process_would(tmp_path: Path) -> None:
     todo = captures(tmp_path)
     prefetcher = pool.Prefetcher(tmp_path)
@@ -62,15 +76,7 @@ def test_a_capture_asked_for_twice_in_a_batch_is_extracted_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     todo = captures(tmp_path)
-    calls: list[int] = []
-    real = pool.extract_capture
-
-    def counted(path: str, offset: int, url: str, at: datetime) -> pool.Article:
-        calls.append(offset)
-        return real(path, offset, url, at)
-
-    monkeypatch.setattr(pool, "_running", lambda: None)  # every extraction in this process
-    monkeypatch.setattr(pool, "extract_capture", counted)
+    calls = extracted_here(monkeypatch)
     prefetcher = pool.Prefetcher(tmp_path)
     first = prefetcher.get(*todo[1])
     assert prefetcher.get(*todo[1]) is first
@@ -84,15 +90,7 @@ def test_what_the_next_batch_needs_is_kept(tmp_path: Path, monkeypatch: pytest.M
     """``clear(keep)``: a later page handed over to its first page, at the end of one batch,
     is not extracted again as a capture of the next."""
     todo = captures(tmp_path)
-    calls: list[int] = []
-    real = pool.extract_capture
-
-    def counted(path: str, offset: int, url: str, at: datetime) -> pool.Article:
-        calls.append(offset)
-        return real(path, offset, url, at)
-
-    monkeypatch.setattr(pool, "_running", lambda: None)
-    monkeypatch.setattr(pool, "extract_capture", counted)
+    calls = extracted_here(monkeypatch)
     prefetcher = pool.Prefetcher(tmp_path)
     kept, dropped = prefetcher.get(*todo[1]), prefetcher.get(*todo[2])
     prefetcher.clear(keep=[todo[1][:2]])
