@@ -30,12 +30,18 @@ SQLITE = [
     f"""CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5(
         title, body, content='', prefix='1 2', columnsize=0,
         tokenize="{SQLITE_TOKENIZER}")""",
+    # Title trigrams again, for ranking only: a title hit is looked up in the titles' short
+    # doclists, not in search_fts's, which hold every body's positions too.
+    f"""CREATE VIRTUAL TABLE IF NOT EXISTS search_titles USING fts5(
+        title, content='', prefix='1 2', columnsize=0,
+        tokenize="{SQLITE_TOKENIZER}")""",
     # jieba words, for ranking only: a table of their own, outside the prefix indexes.
     f"""CREATE VIRTUAL TABLE IF NOT EXISTS search_words USING fts5(
         words, content='', columnsize=0, tokenize="{SQLITE_TOKENIZER}")""",
 ]
 SQLITE_DROP = [
     "DROP TABLE IF EXISTS search_words",
+    "DROP TABLE IF EXISTS search_titles",
     "DROP TABLE IF EXISTS search_fts",
     "DROP TABLE IF EXISTS search_doc",
 ]

@@ -1,6 +1,6 @@
-"""Search on SQLite: an FTS5 table of character trigrams (``search_fts``), one of words for
-ranking (``search_words``; see kuaizhao.search.document), a small ``search_doc`` table for
-filters and time.
+"""Search on SQLite: an FTS5 table of character trigrams (``search_fts``), two for ranking
+(``search_titles``: the titles' trigrams again; ``search_words``: words; see
+kuaizhao.search.document), a small ``search_doc`` table for filters and time.
 
 Every term, of any length, is answered by the index: a phrase of its overlapping trigrams
 (three or more characters) or a prefix query on the trigrams (one or two characters, answered
@@ -11,10 +11,11 @@ Ranking does not use FTS5's ``bm25()``: its first call counts every row that con
 phrase (for the IDF), a cost that grows with the archive (at 100,000 articles it added 75 ms
 to a common phrase). Instead the candidates (at most ``engine.CANDIDATES``, the newest
 matches) are scored by two more index lookups per term, bounded to the candidates' rowid
-range, or from the candidates' own text where that costs less (see ``TEXT_COST``): a hit in
-the title weighs ``TITLE_WEIGHT``, the term as whole jieba words ``WORD_WEIGHT``, any hit 1;
-recency is added by kuaizhao.search.engine. From the text, the whole-word weights are read
-only for the candidates that can reach the page shown (kuaizhao.search.engine.best_first).
+range: a hit in the title (``search_titles``) weighs ``TITLE_WEIGHT``, the term as whole jieba
+words (``search_words``) ``WORD_WEIGHT``, any hit 1; recency is added by
+kuaizhao.search.engine. The whole-word weights come from the candidates' own text instead
+where that costs less (see ``TEXT_COST``), and then only for the candidates that can reach
+the page shown (kuaizhao.search.engine.best_first).
 """
 
 from __future__ import annotations
@@ -46,32 +47,34 @@ from kuaizhao.search.query import Query
 
 TITLE_WEIGHT = 10.0
 WORD_WEIGHT = 3.0
-FTS_TABLES = ("search_fts", "search_words")
+FTS_TABLES = ("search_fts", "search_titles", "search_words")
 PROBE = 16
-ID_SLICE = 10_000
 MERGE_PAGES = 500
 """Leaf pages (about 4 KB each) one merge step writes at most, per FTS5 table."""
 WINDOW = 4096
-TITLE_COST = 4e-6
-"""Seconds to read one candidate's title and look for the term in it (measured at 270,000
-articles: 3.8–4.2 ms for a thousand candidates spread over the archive)."""
 TEXT_COST = 30e-6
 """Seconds to refine one candidate from its own text (the row read, the term found in the
 unfolded text, the blocks around it segmented: kuaizhao.search.document), measured at
 100,000 articles.
 
-The FTS5 lookups of a term's title and whole-word hits over a rowid range cost what
-scanning the phrase's doclists from the range's first rowid *to the next match after its
-last* costs: FTS5 (SQLite 3.40) ends a range only at a row past it, so a phrase with no later
-match is scanned to the end of the table (measured at 100,000 articles: a range of one rowid
-0.2 ms near the end, 7.5 ms in the middle). That grows with the archive and with how common
-the phrase's rarest word is: a run of common words (与 。 下 一步 , 珠海) costs about 0.2 µs a
+The FTS5 lookup of a term's whole-word hits over a rowid range costs what scanning the
+phrase's doclists from the range's first rowid *to the next match after its last* costs:
+FTS5 (SQLite 3.40) ends a range only at a row past it, so a phrase with no later match is
+scanned to the end of the table (measured at 100,000 articles: a range of one rowid 0.2 ms
+near the end, 7.5 ms in the middle). That grows with the archive and with how common the
+phrase's rarest word is: a run of common words (与 。 下 一步 , 珠海) costs about 0.2 µs a
 rowid. Reading the candidates' text does not. So a term with at most ``PROBE`` candidates is
 scored from their text; with more, lookups over the last ``WINDOW`` rowids (and one past the
 end, for the fixed part: parsing, opening the doclists) tell the cost per rowid, and the
-candidates are scored whichever way costs less, the text counted at its worst (every
-candidate refined). Both ways give the same scores (a test compares them): the choice
-changes only time."""
+whole-word weights come whichever way costs less, the text counted at its worst (every
+candidate refined). Candidates within ``WINDOW`` rowids (a phrase in most articles: its
+newest thousand lie close together) are scored by lookups without the timing, which would
+cost more than the lookups themselves (at 300,000 articles, 3–5 ms of a 12 ms query). Both
+ways give the same scores (a test compares them): the choice changes only time.
+
+Title hits are always looked up, in ``search_titles``: its doclists are short (0.01 ms over
+40,000 rowids at 300,000 articles, where the title column of ``search_fts``, whose doclists
+hold every body's positions too, took 2.6 ms)."""
 
 
 def like_pattern(term: str) -> str:
@@ -130,9 +133,13 @@ class SqliteSearch:
                 "VALUES (?, ?, ?, ?, ?)",
                 (doc.id, epoch(doc.published_at), doc.category, clean(doc.source), doc.story),
             )
+            title_stream = trigram_stream(title)
             self.conn.execute(
                 "INSERT INTO search_fts (rowid, title, body) VALUES (?, ?, ?)",
-                (doc.id, trigram_stream(title), trigram_stream(body)),
+                (doc.id, title_stream, trigram_stream(body)),
+            )
+            self.conn.execute(
+                "INSERT INTO search_titles (rowid, title) VALUES (?, ?)", (doc.id, title_stream)
             )
             self.conn.execute(
                 "INSERT INTO search_words (rowid, words) VALUES (?, ?)",
@@ -156,16 +163,38 @@ class SqliteSearch:
             ).fetchone()
             if row is not None:
                 title, body = clean(row[0]), clean(row[1])
+                title_stream = trigram_stream(title)
                 self.conn.execute(
                     "INSERT INTO search_fts (search_fts, rowid, title, body) "
                     "VALUES ('delete', ?, ?, ?)",
-                    (article_id, trigram_stream(title), trigram_stream(body)),
+                    (article_id, title_stream, trigram_stream(body)),
+                )
+                self.conn.execute(
+                    "INSERT INTO search_titles (search_titles, rowid, title) "
+                    "VALUES ('delete', ?, ?)",
+                    (article_id, title_stream),
                 )
                 self.conn.execute(
                     "INSERT INTO search_words (search_words, rowid, words) VALUES ('delete', ?, ?)",
                     (article_id, word_stream(title, body)),
                 )
             self.conn.execute("DELETE FROM search_doc WHERE id = ?", (article_id,))
+
+    def index_titles(self, batch: int = 5000) -> int:
+        """Fill an empty ``search_titles`` from the articles already indexed (an index made
+        before the table was); returns how many. The caller commits."""
+        last = count = 0
+        while rows := self.conn.execute(
+            f"SELECT a.id, a.title FROM search_doc d JOIN {self.articles} a ON a.id = d.id "
+            "WHERE d.id > ? ORDER BY d.id LIMIT ?",
+            (last, batch),
+        ).fetchall():
+            self.conn.executemany(
+                "INSERT INTO search_titles (rowid, title) VALUES (?, ?)",
+                [(rowid, trigram_stream(clean(title))) for rowid, title in rows],
+            )
+            last, count = rows[-1][0], count + len(rows)
+        return count
 
     def set_story(self, ids: Iterable[int], story: int) -> None:
         """Put indexed articles into ``story`` (stories merge as copies are found)."""
@@ -318,38 +347,38 @@ class SqliteSearch:
         self, plan: engine.Plan, ids: list[int]
     ) -> tuple[dict[int, float], float, engine.Refine | None]:
         """Text scores of the candidates ``ids``: exact, or lower bounds ``slack`` below the
-        exact ones ``refine`` gives (see engine.best_first), when some terms are scored from
-        the text: their title hits are counted from the titles, their whole-word hits only
-        for the candidates ``refine`` is asked about."""
+        exact ones ``refine`` gives (see engine.best_first), when the whole-word hits of some
+        terms come from the text, and then only for the candidates ``refine`` is asked about."""
         scores = dict.fromkeys(ids, 1.0)
         if not ids:
             return scores, 0.0, None
         lowest, highest = min(ids), max(ids)
         from_text = []
+        in_title: defaultdict[int, set[str]] = defaultdict(set)
         for term in plan.terms:
+            for rowid in self._hits("search_titles", contains(term, "title"), lowest, highest):
+                if rowid in scores:
+                    scores[rowid] += TITLE_WEIGHT
+                    in_title[rowid].add(term)
             # One word: its own doclist, short, or dense where it is long; timing the
             # lookups costs about as much as doing them (4-5 ms at 1,000,000 articles).
             run = words(term)
-            if len(run) < 2 or (len(ids) > PROBE and self._lookups_cheaper(term, lowest, len(ids))):
-                self._lookups(term, lowest, highest, scores)
+            if len(run) < 2 or (
+                len(ids) > PROBE
+                and (highest - lowest < WINDOW or self._lookups_cheaper(term, lowest, len(ids)))
+            ):
+                self._word_hits(term, lowest, highest, scores)
             else:
                 from_text.append((term, run, unfolded_pattern(term)))
         if not from_text:
             return scores, 0.0, None
-        in_title: dict[int, set[str]] = {}
-        for rowid, title in self._titles(ids).items():
-            # The pattern finds every place a term is (and some it is not): fold only those.
-            if found := {t for t, _, pattern in from_text if pattern.search(title)}:
-                folded = clean(title)
-                in_title[rowid] = {t for t in found if t in folded}
-                scores[rowid] += TITLE_WEIGHT * len(in_title[rowid])
 
         def refine(chosen: list[int]) -> dict[int, float]:
             texts = self._originals(chosen)
             exact = {}
             for rowid in chosen:
                 title, body = texts.get(rowid, ("", ""))
-                terms = in_title.get(rowid, set())
+                terms = in_title.get(rowid, ())
                 exact[rowid] = scores[rowid] + WORD_WEIGHT * sum(
                     (term in terms and whole_words_in(title, run, pattern))
                     or whole_words_in(body, run, pattern)
@@ -364,53 +393,41 @@ class SqliteSearch:
         return scores if refine is None else refine(ids)
 
     def _lookups_cheaper(self, term: str, lowest: int, count: int) -> bool:
-        """Whether FTS5 lookups of ``term`` from ``lowest`` on cost less than scoring ``count``
-        candidates from their text (every title read, at worst every candidate refined),
+        """Whether the FTS5 lookup of ``term``'s whole-word hits from ``lowest`` on costs less
+        than reading them from the text of ``count`` candidates (at worst every one refined),
         timed on the last ``WINDOW`` rowids (and past the end, for the fixed part)."""
         last = int(self.conn.execute("SELECT max(id) FROM search_doc").fetchone()[0] or 0)
-        thrown: defaultdict[int, float] = defaultdict(float)
+        thrown: dict[int, float] = {}
         started = time.perf_counter()
-        self._lookups(term, last + 1, last + 1, thrown)
+        self._word_hits(term, last + 1, last + 1, thrown)
         fixed = time.perf_counter() - started
-        self._lookups(term, last - WINDOW, last, thrown)
+        self._word_hits(term, last - WINDOW, last, thrown)
         per_rowid = max(0.0, time.perf_counter() - started - 2 * fixed) / (WINDOW + 1)
-        from_text = (TITLE_COST + TEXT_COST) * count
-        return fixed + per_rowid * (last - lowest + 1) <= from_text
+        return fixed + per_rowid * (last - lowest + 1) <= TEXT_COST * count
 
-    def _lookups(self, term: str, lowest: int, highest: int, scores: dict[int, float]) -> None:
-        """Add ``term``'s title and whole-words weights to the articles of ``scores`` in
-        [``lowest``, ``highest``] by FTS5 lookups."""
-        for table, expr, weight in (
-            ("search_fts", contains(term, "title"), TITLE_WEIGHT),
-            ("search_words", as_words(term), WORD_WEIGHT),
-        ):
-            rows = self.conn.execute(
-                f"SELECT rowid FROM {table} WHERE {table} MATCH ? AND rowid BETWEEN ? AND ?",
-                (expr, lowest, highest),
-            )
-            for (rowid,) in rows:
-                if rowid in scores:
-                    scores[rowid] += weight
+    def _word_hits(self, term: str, lowest: int, highest: int, scores: dict[int, float]) -> None:
+        """Add ``term``'s whole-words weight to the articles of ``scores`` in [``lowest``,
+        ``highest``] by an FTS5 lookup."""
+        for rowid in self._hits("search_words", as_words(term), lowest, highest):
+            if rowid in scores:
+                scores[rowid] += WORD_WEIGHT
 
-    def _titles(self, ids: list[int]) -> dict[int, str]:
-        return {r[0]: r[1] for r in self._articles("title", ids)}
+    def _hits(self, table: str, expr: str, lowest: int, highest: int) -> list[int]:
+        rows = self.conn.execute(
+            f"SELECT rowid FROM {table} WHERE {table} MATCH ? AND rowid BETWEEN ? AND ?",
+            (expr, lowest, highest),
+        )
+        return [rowid for (rowid,) in rows]
 
     def _originals(self, ids: list[int]) -> dict[int, tuple[str, str]]:
-        return {r[0]: (r[1], r[2]) for r in self._articles("title, body_text", ids)}
-
-    def _articles(self, columns: str, ids: list[int]) -> list[tuple[Any, ...]]:
-        """``id`` and ``columns`` of the articles ``ids``, read in slices of ``ID_SLICE`` (a
-        deep page has up to 100,000 candidates; SQLite builds may bound a statement's
-        parameters at 32,766)."""
-        rows: list[tuple[Any, ...]] = []
-        for start in range(0, len(ids), ID_SLICE):
-            part = ids[start : start + ID_SLICE]
-            rows += self.conn.execute(
-                f"SELECT id, {columns} FROM {self.articles} "
-                f"WHERE id IN ({','.join('?' * len(part))})",
-                part,
-            ).fetchall()
-        return rows
+        """Title and text of the articles ``ids``: a page's hits or a batch of candidates
+        refined, at most ``engine.REFINE_BATCH`` (a statement's parameters may be bounded)."""
+        rows = self.conn.execute(
+            f"SELECT id, title, body_text FROM {self.articles} "
+            f"WHERE id IN ({','.join('?' * len(ids))})",
+            ids,
+        )
+        return {r[0]: (r[1], r[2]) for r in rows}
 
 
 def _levels(conn: sqlite3.Connection, table: str) -> list[int]:

@@ -1,5 +1,6 @@
-"""The SQLite trigram index: terms at the ends of a text, removal by tokens, and migration 0006
-rebuilding a catalogue's older index (character pairs) in place."""
+"""The SQLite trigram index: terms at the ends of a text, removal by tokens, migration 0006
+rebuilding a catalogue's older index (character pairs) in place and 0009 adding the titles'
+table to it."""
 
 from __future__ import annotations
 
@@ -110,6 +111,7 @@ def _install_pair_index() -> None:
     """The index as migrations 0004 and 0005 left it before trigrams: one table of pairs."""
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE search_words")
+        cursor.execute("DROP TABLE search_titles")
         cursor.execute("DROP TABLE search_fts")
         cursor.execute(
             "CREATE VIRTUAL TABLE search_fts USING fts5(title, body, words, content='', "
@@ -123,10 +125,10 @@ def _install_pair_index() -> None:
             )
 
 
-def _migrate() -> None:
-    module = __import__("kuaizhao.archive.migrations.0006_search_trigrams", fromlist=["rebuild"])
+def _migrate(name: str = "0006_search_trigrams", step: str = "rebuild") -> None:
+    module = __import__(f"kuaizhao.archive.migrations.{name}", fromlist=[step])
     editor = SimpleNamespace(connection=connection, execute=connection.cursor().execute)
-    module.rebuild(apps, editor)
+    getattr(module, step)(apps, editor)
 
 
 TERMS = ("高铁", "运营", "航", "城市群", '"大同的高铁新线"', '"。"')
@@ -157,10 +159,43 @@ def test_the_migration_rebuilds_a_pair_index(archive: dict[str, Article]) -> Non
     searching.save(Article.objects.get(pk=original))
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:
-            for table in ("search_fts", "search_words"):
+            for table in ("search_fts", "search_titles", "search_words"):
                 cursor.execute(f"INSERT INTO {table} ({table}) VALUES ('integrity-check')")
     _migrate()  # a second run finds the new index and leaves it
     assert _found() == before
+
+
+@pytest.mark.django_db
+def test_the_migration_adds_the_titles_table(archive: dict[str, Article]) -> None:  # noqa: F811
+    def scored() -> dict[str, list[tuple[int, float]]]:
+        pages = {t: searching.search(parse(t)).hits for t in (*TERMS, "城市群建设")}
+        return {t: [(h.article_id, h.score) for h in hits] for t, hits in pages.items()}
+
+    before = scored()
+    titled = archive["c1.html"].pk
+    assert before["城市群建设"][0][0] == titled  # ranked first by its title
+    if connection.vendor != "sqlite":
+        _migrate("0009_search_titles", "fill")  # nothing to do
+        assert scored() == before
+        return
+    hidden = archive["c3.html"]
+    searching.backend().remove([hidden.pk])  # not indexed: no title row either
+    before = scored()
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE search_titles")
+    _migrate("0009_search_titles", "fill")
+    assert scored() == before
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM search_doc")
+        indexed = cursor.fetchone()[0]
+        cursor.execute("SELECT count(*) FROM search_titles WHERE search_titles MATCH '\"城市\" *'")
+        assert cursor.fetchone()[0] == 1
+    assert indexed == Article.objects.count() - 1
+    searching.save(Article.objects.get(pk=titled))  # its title row deleted by its tokens
+    with connection.cursor() as cursor:
+        cursor.execute("INSERT INTO search_titles (search_titles) VALUES ('integrity-check')")
+    _migrate("0009_search_titles", "fill")  # a second run finds the table and leaves it
+    assert scored() == before
 
 
 def test_phrase_scores_from_text_equal_the_index_lookups(
@@ -189,10 +224,10 @@ def test_phrase_scores_from_text_equal_the_index_lookups(
 
     def costs(seconds: float) -> None:
         monkeypatch.setattr(sqlite, "TEXT_COST", seconds)
-        monkeypatch.setattr(sqlite, "TITLE_COST", seconds)
 
     monkeypatch.setattr(sqlite, "whole_words_in", counted)
     monkeypatch.setattr(sqlite, "PROBE", 0)
+    monkeypatch.setattr(sqlite, "WINDOW", 0)  # timed, however close the candidates
     for doc in DOCS[::7]:
         for text in (doc.title, doc.body[:40], doc.body[-30:]):
             plan = engine.plan(parse(f'"{text}" 山西'))
@@ -209,7 +244,49 @@ def test_phrase_scores_from_text_equal_the_index_lookups(
     assert weighted > checked  # title and whole-word weights were there to compare
 
 
-def test_a_deep_page_reads_its_candidates_in_slices(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_close_candidates_are_scored_by_lookups_untimed(monkeypatch: pytest.MonkeyPatch) -> None:
+    from kuaizhao.search import engine, sqlite
+
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE archive_article (id INTEGER PRIMARY KEY, title, body_text)")
+    for sql in schema_sql("sqlite"):
+        conn.execute(sql)
+    # A phrase in every article; as whole words in every third body and every fifth title.
+    docs = [
+        Doc(
+            i,
+            "推进生态保护" if i % 5 == 0 else f"标题{i}",
+            "各地推进生态保护。" if i % 3 == 0 else "各地推进生态保护区建设。",
+        )
+        for i in range(1, 61)
+    ]
+    conn.executemany(
+        "INSERT INTO archive_article VALUES (?, ?, ?)", [(d.id, d.title, d.body) for d in docs]
+    )
+    backend = SqliteSearch(conn)
+    backend.index(docs)
+    plan = engine.plan(parse('"推进生态保护"'))
+    ids = [d.id for d in docs]
+    timed: list[str] = []
+    real = backend._lookups_cheaper
+
+    def timing(*args: Any) -> bool:
+        timed.append(args[0])
+        return real(*args)
+
+    monkeypatch.setattr(backend, "_lookups_cheaper", timing)
+    monkeypatch.setattr(sqlite, "PROBE", 0)
+    monkeypatch.setattr(sqlite, "TEXT_COST", 0.0)  # the text would be chosen, if timed
+    scores, slack, refine = backend._scores(plan, ids)
+    assert timed == [] and refine is None and slack == 0.0  # exact scores, from lookups
+    assert scores == {i: 1 + 10 * (i % 5 == 0) + 3 * (i % 5 == 0 or i % 3 == 0) for i in ids}
+    monkeypatch.setattr(sqlite, "WINDOW", 0)  # spread out: timed, and the text chosen
+    _, slack, refine = backend._scores(plan, ids)
+    assert timed == ["推进生态保护"] and refine is not None and slack == 3.0
+    assert refine(ids) == scores
+
+
+def test_a_deep_page_binds_few_parameters_a_statement(monkeypatch: pytest.MonkeyPatch) -> None:
     from kuaizhao.search import sqlite
 
     conn = sqlite3.connect(":memory:")
@@ -222,14 +299,16 @@ def test_a_deep_page_reads_its_candidates_in_slices(monkeypatch: pytest.MonkeyPa
     )
     backend = SqliteSearch(conn)
     backend.index(docs)
-    conn.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 500)  # as a build that bounds them
-    monkeypatch.setattr(sqlite, "ID_SLICE", 400)
-    monkeypatch.setattr(sqlite, "TEXT_COST", 0.0)  # score from the text: every title read
-    monkeypatch.setattr(sqlite, "TITLE_COST", 0.0)
+    conn.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 200)  # as a build that bounds them
+    monkeypatch.setattr(sqlite, "TEXT_COST", 0.0)  # every candidate refined from its text
+    monkeypatch.setattr(sqlite, "WINDOW", 0)  # however close the candidates lie
     for order in ("relevance", "time"):
         page = backend.search(parse('"新闻正文"'), page=6, per_page=100, order=order)
         assert page.total == 600
         assert len(page.hits) == 100
+        assert [h.article_id for h in page.hits] == sorted(
+            (h.article_id for h in page.hits), reverse=True
+        )
 
 
 # -- merging segments ----------------------------------------------------------------------
@@ -245,7 +324,7 @@ def test_merging_segments_keeps_every_hit(monkeypatch: pytest.MonkeyPatch) -> No
     for sql in schema_sql("sqlite"):
         conn.execute(sql)
     backend = SqliteSearch(conn)
-    assert backend.segments() == {"search_fts": [], "search_words": []}
+    assert backend.segments() == {table: [] for table in sqlite.FTS_TABLES}
     docs = [
         Doc(i, f"第{i}号标题", f"山西中部城市群第{i}次会议。" * (1 + i % 5)) for i in range(1, 41)
     ]

@@ -28,6 +28,7 @@ def rebuild(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
     # The old table is dropped whole: a contentless FTS5 table forgets a row only by its
     # tokens, and the old tokens are pairs. search_doc is refilled with the index.
     schema_editor.execute("DROP TABLE IF EXISTS search_fts")
+    schema_editor.execute("DROP TABLE IF EXISTS search_titles")
     schema_editor.execute("DELETE FROM search_doc")
     for sql in schema_sql("sqlite"):
         schema_editor.execute(sql)
