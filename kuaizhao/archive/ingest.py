@@ -290,7 +290,18 @@ class ArticleBuilder:
             self.fill(version, capture, article, digest, missing)
             version.save()
             row = version.article
-            if row.capture_id == version.capture_id:  # the version in force
+            in_force = row.capture_id == version.capture_id
+            # Completed, it may now equal a neighbour: fold them as ``store`` would have.
+            history = list(row.versions.order_by("captured_at", "id"))
+            at = next(i for i, v in enumerate(history) if v.pk == version.pk)
+            following = history[at + 1] if at + 1 < len(history) else None
+            if following is not None and following.content_hash == digest:
+                in_force |= row.capture_id == following.capture_id
+                following.delete()  # it showed nothing new after all
+            if at > 0 and history[at - 1].content_hash == digest:
+                version.delete()  # nor did this one, complete
+                version = history[at - 1]
+            if in_force:
                 version.apply_to(row)
                 searching.save(row)
                 visibility.ingested(row)

@@ -325,6 +325,59 @@ def test_a_later_page_in_a_later_warc_file_completes_its_article(home: Path, out
     assert ArticleVersion.objects.get().missing_page == ""
 
 
+def test_a_completed_version_folds_a_later_one_it_now_equals(home: Path, outlet: Outlet):
+    """Page 2 first comes with a re-capture of page 1: that re-capture made a version of its
+    own (it had page 2, the first capture did not); completed, the first one equals it."""
+    from kuaizhao.archive import searching
+    from kuaizhao.search.query import parse
+
+    first, second = _pages(2)
+    write_warc(home / "warc", [first], captured_at=FIRST)
+    ingest(home / "warc", [outlet])
+    with WarcWriter(home / "warc") as writer:
+        write_page(writer, first.url, first.html().encode(), FIRST + DAY)
+        write_page(writer, second.url, second.html().encode(), FIRST + DAY + timedelta(seconds=5))
+    stats = ingest(home / "warc", [outlet])
+    assert stats.completed == 1
+    version = ArticleVersion.objects.get()  # one version: the first capture's, completed
+    article = Article.objects.get()
+    assert version.captured_at == FIRST and version.missing_page == ""
+    assert article.capture_id == version.capture_id
+    assert "第2页的内容" in article.body_text
+    assert article.last_captured_at == FIRST + DAY
+    hits = searching.backend().search(parse('"第2页的内容"')).hits
+    assert [h.article_id for h in hits] == [article.pk]
+    completed = article.body_text
+
+    reset()  # reindex: the same single version
+    ingest(home / "warc", [outlet])
+    assert ArticleVersion.objects.get().captured_at == FIRST
+    assert Article.objects.get().body_text == completed
+
+
+def test_a_completed_version_equal_to_the_one_before_is_dropped(home: Path, outlet: Outlet):
+    """A re-capture of page 1 links its page 2 at a new URL: a version of its own until that
+    page comes, with the same text as before: then it showed nothing new."""
+    first, second = _pages(2)
+    moved = f"{URL}?page=2"
+    relinked = dataclasses.replace(first, extra_body=f'<p><a href="{moved}">下一页</a></p>')
+    write_warc(home / "warc", [first, second], captured_at=FIRST)
+    with WarcWriter(home / "warc") as writer:
+        write_page(writer, URL, relinked.html().encode(), FIRST + DAY)
+    ingest(home / "warc", [outlet])
+    assert ArticleVersion.objects.count() == 2
+    before, waiting = ArticleVersion.objects.order_by("captured_at")
+    assert before.missing_page == "" and waiting.missing_page.endswith("c101.html?page=2")
+    with WarcWriter(home / "warc") as writer:
+        write_page(writer, moved, second.html().encode(), FIRST + 2 * DAY)
+    stats = ingest(home / "warc", [outlet])
+    assert stats.completed == 1
+    version = ArticleVersion.objects.get()
+    article = Article.objects.get()
+    assert version.pk == before.pk and article.capture_id == before.capture_id
+    assert "第2页的内容" in article.body_text
+
+
 def test_a_page_that_never_comes_leaves_the_article_as_it_is(home: Path, outlet: Outlet):
     first = _pages(2)[0]
     write_warc(home / "warc", [first], captured_at=FIRST)
