@@ -60,6 +60,7 @@ import jieba
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from kuaizhao import conf
 from kuaizhao.sampleweb.text import CATEGORIES, make_story
 from kuaizhao.search import engine
 from kuaizhao.search.document import SHANGHAI, Doc, clean
@@ -168,6 +169,7 @@ class SqliteRun:
             self.backend = SqliteSearch(self.conn)
             self.result = json.loads(self.built.read_text())
             self.upgrade()
+            self.as_the_site()
             return
         for suffix in ("", "-wal", "-shm", ".build.json"):
             Path(f"{self.path}{suffix}").unlink(missing_ok=True)
@@ -181,6 +183,10 @@ class SqliteRun:
         for sql in schema_sql("sqlite"):
             self.conn.execute(sql)
         self.backend = SqliteSearch(self.conn)
+
+    def as_the_site(self) -> None:
+        """Measure with the page cache the site's connections have (kuaizhao/settings.py)."""
+        self.conn.execute(f"PRAGMA cache_size=-{1024 * conf.get_int('KUAIZHAO_SQLITE_CACHE_MB')}")
 
     def upgrade(self) -> None:
         """Bring a kept index built by earlier code up to the schema, as the migrations
@@ -520,6 +526,8 @@ def run(
     result["build_load_average"] = os.getloadavg()
     backend_run.keep(result)
     if load is not None and not build_only:
+        if isinstance(backend_run, SqliteRun):
+            backend_run.as_the_site()
         result.update(measure(backend_run.backend, load, gen.original_of))
     backend_run.close()
     return result

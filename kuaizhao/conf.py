@@ -82,6 +82,11 @@ SETTINGS: tuple[Setting, ...] = (
         "Seconds an ingest with no new WARC file spends merging the SQLite search index (0: none).",
     ),
     Setting(
+        "KUAIZHAO_SQLITE_CACHE_MB",
+        "64",
+        "Page cache of each SQLite connection, in MiB (search reads many index pages).",
+    ),
+    Setting(
         "KUAIZHAO_SITE_URL",
         "http://127.0.0.1:8000",
         "The site's public address, for links in emails, feeds and webhooks.",

@@ -46,3 +46,29 @@ def test_home_is_created_where_the_environment_says(monkeypatch, tmp_path):
     monkeypatch.setenv("KUAIZHAO_HOME", str(tmp_path / "data"))
     assert conf.warc_dir() == tmp_path / "data" / "warc"
     assert conf.warc_dir().is_dir()
+
+
+@pytest.mark.django_db
+def test_sqlite_connections_keep_a_page_cache_of_the_configured_size():
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("a PostgreSQL catalogue has no SQLite page cache")
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        assert cursor.fetchone()[0] == -1024 * conf.get_int("KUAIZHAO_SQLITE_CACHE_MB")
+
+
+@pytest.mark.parametrize("value", ["0", "-5", "lots"])
+def test_a_bad_cache_size_stops_the_site_with_its_name(value):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "KUAIZHAO_SQLITE_CACHE_MB": value}
+    env.pop("KUAIZHAO_DATABASE_URL", None)
+    run = subprocess.run(
+        [sys.executable, "-c", "import kuaizhao.settings"], env=env, capture_output=True, text=True
+    )
+    assert run.returncode != 0
+    assert "KUAIZHAO_SQLITE_CACHE_MB" in run.stderr.splitlines()[-1]
