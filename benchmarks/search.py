@@ -191,12 +191,8 @@ class SqliteRun:
     def upgrade(self) -> None:
         """Bring a kept index built by earlier code up to the schema, as the migrations
         do a catalogue's (0009: the titles' table)."""
-        tables = {r[0] for r in self.conn.execute("SELECT name FROM sqlite_master")}
-        if "search_titles" not in tables:
-            t = time.perf_counter()
-            for sql in schema_sql("sqlite"):
-                self.conn.execute(sql)
-            self.backend.index_titles()
+        t = time.perf_counter()
+        if self.backend.add_titles():
             self.conn.commit()
             self.result["titles_added_s"] = round(time.perf_counter() - t, 1)
             self.keep(self.result)

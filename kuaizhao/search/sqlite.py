@@ -44,6 +44,7 @@ from kuaizhao.search.document import (
     words,
 )
 from kuaizhao.search.query import Query
+from kuaizhao.search.schema import schema_sql
 
 TITLE_WEIGHT = 10.0
 WORD_WEIGHT = 3.0
@@ -183,10 +184,14 @@ class SqliteSearch:
                 )
             self.conn.execute("DELETE FROM search_doc WHERE id = ?", (article_id,))
 
-    def index_titles(self, batch: int = 5000) -> int:
-        """Fill an empty ``search_titles`` from the articles already indexed (an index made
-        before the table was); returns how many. The caller commits."""
-        last = count = 0
+    def add_titles(self, batch: int = 5000) -> bool:
+        """Create ``search_titles`` and fill it from the articles already indexed, if the index
+        was made before it (migration 0009); whether it did. The caller commits."""
+        if self.conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'search_titles'").fetchone():
+            return False
+        for sql in schema_sql("sqlite"):  # every statement creates only what is missing
+            self.conn.execute(sql)
+        last = 0
         while rows := self.conn.execute(
             f"SELECT a.id, a.title FROM search_doc d JOIN {self.articles} a ON a.id = d.id "
             "WHERE d.id > ? ORDER BY d.id LIMIT ?",
@@ -196,8 +201,8 @@ class SqliteSearch:
                 "INSERT INTO search_titles (rowid, title) VALUES (?, ?)",
                 [(rowid, trigram_stream(clean(title))) for rowid, title in rows],
             )
-            last, count = rows[-1][0], count + len(rows)
-        return count
+            last = rows[-1][0]
+        return True
 
     def set_story(self, ids: Iterable[int], story: int) -> None:
         """Put indexed articles into ``story`` (stories merge as copies are found)."""

@@ -6,26 +6,15 @@ from django.db import migrations
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 from django.db.migrations.state import StateApps
 
-from kuaizhao.search.schema import schema_sql
-
-
-def _has_table(schema_editor: BaseDatabaseSchemaEditor, name: str) -> bool:
-    db = schema_editor.connection
-    with db.cursor() as cursor:
-        return name in db.introspection.table_names(cursor)
-
 
 def fill(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
     from kuaizhao.archive.searching import backend_for
     from kuaizhao.search.sqlite import SqliteSearch
 
-    if schema_editor.connection.vendor != "sqlite" or _has_table(schema_editor, "search_titles"):
-        return
-    for sql in schema_sql("sqlite"):
-        schema_editor.execute(sql)
-    engine = backend_for(schema_editor.connection)
-    assert isinstance(engine, SqliteSearch)
-    engine.index_titles()
+    if schema_editor.connection.vendor == "sqlite":
+        engine = backend_for(schema_editor.connection)
+        assert isinstance(engine, SqliteSearch)
+        engine.add_titles()
 
 
 class Migration(migrations.Migration):
