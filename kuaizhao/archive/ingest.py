@@ -464,7 +464,7 @@ def build_articles(builder: ArticleBuilder, progress: Callable[[int], None] | No
             return
         keep: list[tuple[str, int]] = []
         try:
-            with transaction.atomic():
+            with transaction.atomic(), searching.held():  # index writes last: see held
                 builder.prefetch(batch, ahead)
                 for capture in batch:
                     builder.process(capture)

@@ -14,6 +14,9 @@ captures in time order, rebuilds the same stories.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from django.core.paginator import Page as ListPage
@@ -66,9 +69,40 @@ def document(article: Article) -> Doc:
     )
 
 
+_HELD: ContextVar[dict[int, Article] | None] = ContextVar("held_index_writes", default=None)
+
+
+@contextmanager
+def held() -> Iterator[None]:
+    """Hold the index writes of ``save`` until the end of the block, then make them in one
+    go: the last writes of the caller's transaction (ingest's batches).
+
+    On SQLite, a write to an ordinary table after an FTS5 write in the same transaction
+    (Django's ``INSERT … RETURNING`` of the next row) flushes each FTS5 table's pending
+    terms to a new segment: an article at a time, each segment then merged again. Held,
+    a batch becomes one segment per table. An article is indexed as the block leaves it
+    (its story as stories last set it); one ``unindex``-ed meanwhile is not indexed.
+    """
+    if _HELD.get() is not None:  # nested: the outer block indexes
+        yield
+        return
+    held: dict[int, Article] = {}
+    token = _HELD.set(held)
+    try:
+        yield
+    finally:
+        _HELD.reset(token)
+    if held:
+        stories = dict(Article.objects.filter(pk__in=list(held)).values_list("pk", "story"))
+        for pk, article in held.items():
+            article.story = stories.get(pk, article.story)
+        backend().index(document(a) for pk, a in held.items() if pk in stories)
+
+
 def save(article: Article) -> None:
     """Save an article with what search derives from it, put it into its story and re-index
-    it (the caller's transaction covers all of it, so index, stories and catalogue agree)."""
+    it (the caller's transaction covers all of it, so index, stories and catalogue agree;
+    inside ``held``, the index write waits for the end of the block)."""
     article.key_phrases = key_phrases(article.title, article.body_text)
     signature = stories.signature(f"{article.title}\n{article.body_text}")
     article.minhash = stories.pack(signature)
@@ -78,7 +112,20 @@ def save(article: Article) -> None:
         engine.remove([article.pk])  # before the row's text changes: see SqliteSearch.remove
     article.save()
     Stories(engine).assign(article, signature, fresh=fresh)
-    engine.index([document(article)])
+    held = _HELD.get()
+    if held is None:
+        engine.index([document(article)])
+    else:
+        held[article.pk] = article
+
+
+def unindex(ids: list[int]) -> None:
+    """Take articles out of the index (and out of a ``held`` block's writes): hidden,
+    purged. Call it before their rows are deleted or changed (see SqliteSearch.remove)."""
+    if (held := _HELD.get()) is not None:
+        for pk in ids:
+            held.pop(pk, None)
+    backend().remove(ids)
 
 
 def clear() -> None:

@@ -52,6 +52,8 @@ FTS_TABLES = ("search_fts", "search_titles", "search_words")
 PROBE = 16
 MERGE_PAGES = 500
 """Leaf pages (about 4 KB each) one merge step writes at most, per FTS5 table."""
+INDEX_CHUNK = 500
+"""Articles ``index`` writes at a time (the streams of a chunk are held in memory)."""
 WINDOW = 4096
 TEXT_COST = 30e-6
 """Seconds to refine one candidate from its own text (the row read, the term found in the
@@ -127,30 +129,41 @@ class SqliteSearch:
 
     # -- indexing ------------------------------------------------------------------------------
     def index(self, docs: Iterable[Doc]) -> int:
-        """Add (or replace) articles in the index; returns how many. The caller commits."""
+        """Add (or replace) articles in the index; returns how many. The caller commits.
+
+        The FTS5 rows are written after every other row of a chunk: a statement that opens
+        a statement journal (an ``INSERT … RETURNING``, as Django saves a row) makes SQLite
+        3.40 flush every FTS5 table written in the transaction to a new segment, so FTS5
+        writes are best the last of a transaction (see kuaizhao.archive.searching.held)."""
         count = 0
+        chunk: dict[int, Doc] = {}
         for doc in docs:
-            self.remove([doc.id])
+            chunk[doc.id] = doc  # the last of an id's documents wins
+            if len(chunk) == INDEX_CHUNK:
+                count += self._index(list(chunk.values()))
+                chunk.clear()
+        return count + self._index(list(chunk.values()))
+
+    def _index(self, docs: list[Doc]) -> int:
+        self.remove([doc.id for doc in docs])
+        self.conn.executemany(
+            "INSERT INTO search_doc (id, published, category, source, story) "
+            "VALUES (?, ?, ?, ?, ?)",
+            [(d.id, epoch(d.published_at), d.category, clean(d.source), d.story) for d in docs],
+        )
+        trigrams, titles, wordlists = [], [], []
+        for doc in docs:
             title, body = clean(doc.title), clean(doc.body)
-            self.conn.execute(
-                "INSERT INTO search_doc (id, published, category, source, story) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (doc.id, epoch(doc.published_at), doc.category, clean(doc.source), doc.story),
-            )
             title_stream = trigram_stream(title)
-            self.conn.execute(
-                "INSERT INTO search_fts (rowid, title, body) VALUES (?, ?, ?)",
-                (doc.id, title_stream, trigram_stream(body)),
-            )
-            self.conn.execute(
-                "INSERT INTO search_titles (rowid, title) VALUES (?, ?)", (doc.id, title_stream)
-            )
-            self.conn.execute(
-                "INSERT INTO search_words (rowid, words) VALUES (?, ?)",
-                (doc.id, word_stream(title, body)),
-            )
-            count += 1
-        return count
+            trigrams.append((doc.id, title_stream, trigram_stream(body)))
+            titles.append((doc.id, title_stream))
+            wordlists.append((doc.id, word_stream(title, body)))
+        self.conn.executemany(
+            "INSERT INTO search_fts (rowid, title, body) VALUES (?, ?, ?)", trigrams
+        )
+        self.conn.executemany("INSERT INTO search_titles (rowid, title) VALUES (?, ?)", titles)
+        self.conn.executemany("INSERT INTO search_words (rowid, words) VALUES (?, ?)", wordlists)
+        return len(docs)
 
     def remove(self, ids: Iterable[int]) -> None:
         """Forget articles. A contentless FTS5 table (SQLite < 3.43) deletes a row by its

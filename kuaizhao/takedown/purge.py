@@ -125,7 +125,7 @@ def purge(number: str, *, actor: str) -> PurgeStats:
         with transaction.atomic():
             keys = {c.surt for c in doomed}
             articles = list(Article.objects.filter(surt__in=keys).values_list("id", flat=True))
-            searching.backend().remove(articles)
+            searching.unindex(articles)
             Article.objects.filter(id__in=articles).delete()
             Capture.objects.filter(id__in=[c.id for c in doomed]).delete()
             for rewrite in rewrites:

@@ -294,16 +294,16 @@ def _update(decisions: Iterable[tuple[int, Decision | None]]) -> int:
                 show.append(pk)
         elif row is None or row.rule_id != decision.rule_id or row.verb != decision.verb:
             hide.append(Hidden(article_id=pk, rule_id=decision.rule_id, verb=decision.verb))
-    engine = searching.backend()
     newly_hidden = [h.article_id for h in hide if h.article_id not in current]
     if newly_hidden:
-        engine.remove(newly_hidden)
+        searching.unindex(newly_hidden)
     if hide:
         Hidden.objects.filter(article_id__in=[h.article_id for h in hide]).delete()
         Hidden.objects.bulk_create(hide)
     if show:
         Hidden.objects.filter(article_id__in=show).delete()
-        engine.index(searching.document(a) for a in Article.objects.filter(pk__in=show))
+        articles = Article.objects.filter(pk__in=show)
+        searching.backend().index(searching.document(a) for a in articles)
     return len(newly_hidden) + len(show)
 
 
@@ -315,7 +315,7 @@ def ingested(article: Article, created: bool = False) -> None:
 
     decision = rules().hides(article.surt)
     if decision is not None:
-        searching.backend().remove([article.pk])
+        searching.unindex([article.pk])
         Hidden.objects.update_or_create(
             article_id=article.pk, defaults={"rule_id": decision.rule_id, "verb": decision.verb}
         )
