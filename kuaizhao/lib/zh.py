@@ -162,24 +162,18 @@ _ENTITY_NBSP = re.compile(r"&nbsp;?|&#160;|&#xa0;", re.IGNORECASE)
 _KEEP_FULLWIDTH = frozenset("，。：；！？（）【】「」『』《》〈〉、“”‘’…—")
 
 
-def _halfwidth(ch: str) -> str:
-    if ch in _KEEP_FULLWIDTH:
-        return ch
-    code = ord(ch)
-    if 0xFF01 <= code <= 0xFF5E:
-        return unicodedata.normalize("NFKC", ch)
-    return ch
+_HALFWIDTH = {
+    code: unicodedata.normalize("NFKC", chr(code))
+    for code in range(0xFF01, 0xFF5F)
+    if chr(code) not in _KEEP_FULLWIDTH
+}
+"""``str.translate`` table: each full-width form that is normalised, to its NFKC form."""
 
 
 def normalize(text: str) -> str:
     """Half-width letters/digits, collapsed whitespace (incl. ideographic space and nbsp)."""
-    text = _ENTITY_NBSP.sub(" ", text)
-    text = "".join(_halfwidth(c) for c in text) if _has_fullwidth(text) else text
+    text = _ENTITY_NBSP.sub(" ", text).translate(_HALFWIDTH)
     return _SPACES.sub(" ", text).strip()
-
-
-def _has_fullwidth(text: str) -> bool:
-    return any("\uff01" <= c <= "\uff5e" for c in text)
 
 
 def segment(text: str) -> list[str]:

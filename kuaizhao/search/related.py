@@ -88,10 +88,10 @@ def _is_word(token: str) -> bool:
     return len(token) >= 2 and token not in _STOP and bool(_CJK.search(token))
 
 
-def keyword_weights(text: str) -> dict[str, float]:
-    """TF-IDF weight of each content word of ``text``."""
+def keyword_weights(tokens: list[str]) -> dict[str, float]:
+    """TF-IDF weight of each content word of a text cut into ``tokens``."""
     idf, median = _idf()
-    counts = Counter(t for t in rjieba.cut(text) if _is_word(t))
+    counts = Counter(t for t in tokens if _is_word(t))
     return {w: n * idf.get(w, median) for w, n in counts.items()}
 
 
@@ -143,12 +143,15 @@ def _close(phrase: str, text: str) -> str:
 def key_phrases(title: str, body: str, limit: int = 3) -> list[str]:
     """Up to ``limit`` phrases that name what the article is about, best first."""
     text = f"{title}\n{body}"
-    weights = keyword_weights(text)
+    # jieba segments each run of ideographs and letters on its own: the line break between
+    # title and body makes the text's words the title's and the body's.
+    title_words, body_words = list(rjieba.cut(title)), list(rjieba.cut(body))
+    weights = keyword_weights(title_words + body_words)
     if not weights:
         return []
     keep = set(sorted(weights, key=weights.__getitem__, reverse=True)[:TOP_WORDS])
     scores: dict[str, float] = {}
-    runs = _runs(list(rjieba.cut(title)), keep) + _runs(list(rjieba.cut(body)), keep)
+    runs = _runs(title_words, keep) + _runs(body_words, keep)
     for run in {_close(r, text) for r in set(runs)}:
         occurrences = text.count(run)
         parts = [w for w in rjieba.cut(run) if w in weights]
