@@ -60,7 +60,7 @@ def _numbered_links(root: HtmlElement, url: str | None) -> tuple[dict[int, str],
     """Page-number links of this article, and the number of the active (unlinked) item."""
     links: dict[int, str] = {}
     active: int | None = None
-    for el in root.iter("a", "span", "strong", "b", "em", "li", "font"):
+    for el in root.iter("a", "span", "strong", "b", "em", "font"):  # an <li> holds its <a>
         raw = el.text_content() or ""
         if not _DIGIT.search(raw):
             continue
@@ -75,7 +75,7 @@ def _numbered_links(root: HtmlElement, url: str | None) -> tuple[dict[int, str],
                 links.setdefault(n, absolute)
                 if token_set(el) & _ACTIVE:
                     active = n
-        elif (el.tag != "li" and token_set(el) & _ACTIVE) or el.tag in ("span", "strong", "b"):
+        elif token_set(el) & _ACTIVE or el.tag in ("span", "strong", "b"):
             parent = el.getparent()
             if parent is not None and any(c.tag == "a" and _href(c) for c in parent):
                 active = active or n
