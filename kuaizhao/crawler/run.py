@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -264,6 +265,10 @@ def crawl(
         redis=redis_client,
         stats_file=stats_file,
     )
+    # Scrapy leaves the root logger at NOTSET (set again as the crawler is made) and filters
+    # in its handler, so every DEBUG message (one for each response, and charset
+    # detection's) is built, then dropped. Records below LOG_LEVEL are not made at all.
+    logging.root.setLevel(settings["LOG_LEVEL"])
     started = time.monotonic()
     try:
         process.start()
