@@ -155,7 +155,6 @@ def decode_html(body: bytes, content_type: str | None = None) -> tuple[str, str]
     return body.decode(best, errors="replace"), best
 
 
-_SPACES = re.compile(r"[\s\u3000\u00a0\u200b\u200c\u200d\ufeff]+")
 _ENTITY_NBSP = re.compile(r"&nbsp;?|&#160;|&#xa0;", re.IGNORECASE)
 # Full-width forms that are normalised: ASCII letters, digits, and a few symbols. Chinese
 # punctuation (，。：；！？（）) is content and is kept as written.
@@ -168,12 +167,23 @@ _HALFWIDTH = {
     if chr(code) not in _KEEP_FULLWIDTH
 }
 """``str.translate`` table: each full-width form that is normalised, to its NFKC form."""
+_TO_HALFWIDTH = re.compile("[" + re.escape("".join(map(chr, _HALFWIDTH))) + "]")
+_ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\ufeff]")
 
 
 def normalize(text: str) -> str:
-    """Half-width letters/digits, collapsed whitespace (incl. ideographic space and nbsp)."""
-    text = _ENTITY_NBSP.sub(" ", text).translate(_HALFWIDTH)
-    return _SPACES.sub(" ", text).strip()
+    """Half-width letters/digits, collapsed whitespace (incl. ideographic space and nbsp).
+
+    Each step runs only on text that needs it (extraction calls this for every line of a
+    page): ``translate`` costs about 50 ns a character, a regular expression's search a
+    tenth of that. ``str.split`` splits where ``\\s`` matches."""
+    if "&" in text:
+        text = _ENTITY_NBSP.sub(" ", text)
+    if _TO_HALFWIDTH.search(text):
+        text = text.translate(_HALFWIDTH)
+    if _ZERO_WIDTH.search(text):
+        text = _ZERO_WIDTH.sub(" ", text)
+    return " ".join(text.split())
 
 
 def segment(text: str) -> list[str]:

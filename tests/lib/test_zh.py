@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import codecs
+import re
+import unicodedata
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -84,6 +86,33 @@ def test_decode_html_never_raises(body: bytes, content_type: str | None) -> None
 def test_normalize() -> None:
     assert normalize("  ＡＢＣ１２３\u3000新闻&nbsp;报道\xa0 ") == "ABC123 新闻 报道"
     assert normalize("来源：人民网，记者（张三）") == "来源：人民网，记者（张三）"
+    assert normalize("第\u200b１\ufeff页\u2028\x85＃") == "第 1 页 #"
+
+
+_KEEP = set("，。：；！？（）【】「」『』《》〈〉、“”‘’…—")
+
+
+def _plain_normalize(text: str) -> str:
+    """What ``normalize`` does, spelled out character by character."""
+    text = re.sub(r"&nbsp;?|&#160;|&#xa0;", " ", text, flags=re.IGNORECASE)
+    text = "".join(
+        unicodedata.normalize("NFKC", c) if "\uff01" <= c <= "\uff5e" and c not in _KEEP else c
+        for c in text
+    )
+    return re.sub(r"[\s\u200b\u200c\u200d\ufeff]+", " ", text).strip()
+
+
+@settings(max_examples=2000)
+@given(
+    st.lists(
+        st.sampled_from(
+            [*" \t\n\x0b\x1c\x85\xa0\u2000\u2028\u3000\u200b\ufeffaZ0中，（）ＡｚＺ０！＃～｟",
+             "&nbsp;", "&NBSP", "&#160;", "&#xA0;", "&amp;"]
+        )
+    ).map("".join)
+)  # fmt: skip
+def test_normalize_agrees_with_its_plain_definition(text: str) -> None:
+    assert normalize(text) == _plain_normalize(text)
 
 
 def test_segment() -> None:
