@@ -242,6 +242,8 @@ _LABEL_RE = re.compile(
     )
     + r")(?:\s*[:：︱]\s*|(?<=[文图辑影者])\s*/\s*|(?<=文/图|图/文)\s+)"
 )
+_LABEL_MARKS = (":", "：", "︱", "/")
+"""One of these is in every match of ``_LABEL_RE``."""
 _JUNK_TOKENS = frozenset(
     {
         "整合",
@@ -293,6 +295,10 @@ class Field:
 
 
 def has_label(line: str) -> bool:
+    # Every label is followed by ``:``, ``：``, ``︱`` or ``/`` (or is 文/图): a line with none
+    # of them (most of a page) is not searched, each of the labels tried at each character.
+    if not any(mark in line for mark in _LABEL_MARKS):
+        return False
     return _LABEL_RE.search(line) is not None
 
 

@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kuaizhao.extract import Article, extract
+from kuaizhao.extract.meta import _LABEL_RE, has_label
 
 URL = "http://news.example.cn/gn/2023/0509/c1-1.html"
 PARA = "今年以来，河湾市坚持项目为王，一批重大项目相继落地开工，为经济发展注入了强劲动力。"
@@ -125,3 +126,18 @@ def test_binary_payloads_are_not_articles() -> None:
         article = extract(body, URL)
         check(article)
         assert not article.is_article
+
+
+@settings(max_examples=1000)
+@given(
+    st.lists(
+        st.sampled_from(
+            ["来源", "作者", "记者", "责任编辑", "文", "图", "文/图", "图/文", "发布时间", "新华社",
+             "人民网", ":", "：", "︱", "/", " ", "　", "\t", "北京", "2024-05-09"]
+        ),
+        max_size=12,
+    ).map("".join)
+)  # fmt: skip
+def test_has_label_says_what_the_label_pattern_finds(line: str) -> None:
+    """``has_label`` skips the pattern on lines without a separator: never wrongly."""
+    assert has_label(line) == (_LABEL_RE.search(line) is not None)
