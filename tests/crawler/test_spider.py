@@ -9,6 +9,7 @@ from scrapy import Request
 from scrapy.http import HtmlResponse, TextResponse
 from scrapy.utils.test import get_crawler
 
+from kuaizhao.crawler.links import absolute
 from kuaizhao.crawler.run import crawl_settings
 from kuaizhao.crawler.spider import LIST_DEPTH, OutletSpider
 from kuaizhao.lib.outlets import Outlet
@@ -104,6 +105,20 @@ def test_article_follows_continuations_images_and_article_links_only() -> None:
     part = by_url[BASE + "2024/0101/c1-5_3.html"]
     assert part.cb_kwargs == {"slug": "x", "article": url, "part": 3}
     assert by_url["http://cdn.cn/b.png"].meta["download_slot"] == "x"
+
+
+def test_a_link_no_url_parser_takes_is_skipped_not_the_page() -> None:
+    """``http://[x`` (an unclosed IPv6 host) makes urljoin raise: the page's other links
+    are followed all the same."""
+    url = ART.format(5)
+    broken = '<a href="http://[x">坏</a><a href="//[y/z">坏</a><img src="http://[z/a.jpg">'
+    body = broken + f'<a href="{ART.format(6)}">相关</a><img src="/news/img/a.jpg">'
+    out = list(spider().parse_article(page(url, body), slug="x", article=url, part=1))
+    assert {r.url for r in out} == {ART.format(6), BASE + "img/a.jpg"}
+    out = list(spider().parse_list(page(BASE, broken + f'<a href="{ART.format(1)}">一</a>'),
+                                   slug="x", depth=0, page=1))  # fmt: skip
+    assert [r.url for r in out] == [ART.format(1)]
+    assert absolute(BASE, "http://[x") is None
 
 
 def test_feed_and_sitemap_entries_in_scope_become_articles() -> None:
