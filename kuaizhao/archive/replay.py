@@ -13,11 +13,12 @@ hold is simply missing.
 from __future__ import annotations
 
 import re
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import lxml.html
 from lxml import etree
 
+from kuaizhao.lib.surt import join_url
 from kuaizhao.lib.zh import decode_html
 
 FRAME_SANDBOX = "allow-top-navigation-by-user-activation"
@@ -86,12 +87,10 @@ class Rewriter:
         link = link.strip()
         if not link:
             return None
-        try:
-            resolved = urljoin(self.base, link)
-            scheme = urlsplit(resolved).scheme.lower()
-        except ValueError:
+        resolved = join_url(self.base, link)
+        if resolved is None:
             return None
-        return resolved if scheme in ("http", "https") else None
+        return resolved if urlsplit(resolved).scheme.lower() in ("http", "https") else None
 
     def page(self, link: str) -> str:
         """Where a followed link goes: the archived page, in the whole window."""
@@ -127,10 +126,7 @@ def _base_href(doc: lxml.html.HtmlElement, url: str) -> str:
     for base in doc.iter("base"):
         href = base.get("href")
         if href:
-            try:
-                return urljoin(url, href.strip())
-            except ValueError:
-                return url
+            return join_url(url, href.strip()) or url
     return url
 
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict
-from urllib.parse import parse_qsl, urldefrag, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urldefrag, urlencode, urlsplit, urlunsplit
 
 import lxml.etree
 from scrapy.utils.sitemap import Sitemap
+
+from kuaizhao.lib.surt import join_url
 
 NEXT_TEXTS = frozenset(
     {
@@ -149,10 +151,8 @@ def absolute(base: str, href: str) -> str | None:
     href = href.strip()
     if not href or href.startswith(("javascript:", "data:", "mailto:", "tel:", "#")):
         return None
-    try:
-        return clean_url(urljoin(base, href))
-    except ValueError:  # no URL: an unclosed IPv6 host (http://[x)
-        return None
+    url = join_url(base, href)
+    return clean_url(url) if url is not None else None
 
 
 _ABSOLUTE_HREF = re.compile(r"\s*[Hh][Tt][Tt][Pp][Ss]?://([^/?#\\@\[\]\s]*)(?=[/?#]|$)")

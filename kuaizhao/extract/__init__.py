@@ -9,7 +9,6 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from urllib.parse import urljoin
 
 from kuaizhao.extract import render
 from kuaizhao.extract.blocks import Collected, collect
@@ -33,6 +32,7 @@ from kuaizhao.extract.meta import (
 from kuaizhao.extract.pages import pagination
 from kuaizhao.extract.types import Article, Block, Image
 from kuaizhao.lib.dates import SHANGHAI
+from kuaizhao.lib.surt import join_url
 from kuaizhao.lib.zh import decode_html
 
 __all__ = ["EXTRACTOR_VERSION", "Article", "Block", "Image", "extract", "merge_pages"]
@@ -132,7 +132,7 @@ def _base_url(root: HtmlElement, url: str | None) -> str | None:
     for el in root.iter("base"):
         href = el.get("href")
         if href:
-            return urljoin(url, href) if url else href
+            return (join_url(url, href) or url) if url else href
     return url
 
 

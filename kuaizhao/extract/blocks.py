@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from urllib.parse import urljoin
 
 from kuaizhao.extract.html import HtmlElement, Line, Stats, collapse, iter_lines, token_set
 from kuaizhao.extract.types import Block
+from kuaizhao.lib.surt import join_url
 from kuaizhao.lib.zh import normalize
 
 SKIP_TOKENS = frozenset(
@@ -105,8 +105,8 @@ def image_src(el: HtmlElement, base_url: str | None) -> str | None:
     for attr in _IMG_ATTRS:
         value = (el.get(attr) or "").strip()
         if value and not value.startswith(("data:", "javascript:", "about:")):
-            src = urljoin(base_url, value) if base_url else value
-            return src if src.startswith(("http://", "https://", "/")) else None
+            src = join_url(base_url, value) if base_url else value
+            return src if src and src.startswith(("http://", "https://", "/")) else None
     return None
 
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 from kuaizhao.extract.html import HtmlElement, token_set
+from kuaizhao.lib.surt import join_url
 from kuaizhao.lib.zh import normalize
 
 _NEXT_TEXT = re.compile(r"^(?:下一页|下页|后一页|下一頁|下壹页|Next|next)\s*[>›»]*$")
@@ -70,8 +71,8 @@ def _numbered_links(root: HtmlElement, url: str | None) -> tuple[dict[int, str],
         n = int(text.strip("[]"))
         href = _href(el) if el.tag == "a" else None
         if href is not None:
-            absolute = urljoin(url, href) if url else href
-            if _same_article(absolute, url):
+            absolute = join_url(url, href) if url else href
+            if absolute is not None and _same_article(absolute, url):
                 links.setdefault(n, absolute)
                 if token_set(el) & _ACTIVE:
                     active = n
@@ -99,8 +100,8 @@ def pagination(root: HtmlElement, url: str | None) -> tuple[int, str | None]:
         if text and _NEXT_TEXT.match(text):
             link = _href(a)
             if link is not None:
-                absolute = urljoin(url, link) if url else link
-                if _same_article(absolute, url) and absolute != url:
+                absolute = join_url(url, link) if url else link
+                if absolute is not None and _same_article(absolute, url) and absolute != url:
                     next_url = absolute
                     break
     if next_url is None and links:

@@ -15,7 +15,7 @@ a leading ``www.``, a mobile ``m.`` host) get the same key.
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urljoin, urlsplit, urlunsplit
 
 TRACKING_PARAMS = frozenset(
     {"spm", "from", "share_token", "share_from", "fbclid", "gclid", "wfr", "isappinstalled"}
@@ -31,6 +31,19 @@ def _is_tracking(name: str) -> bool:
 
 class BadUrl(ValueError):
     """Not a URL kuaizhao can key (e.g. a broken IPv6 host or port)."""
+
+
+def join_url(base: str, href: str) -> str | None:
+    """``href`` resolved against ``base``; None when it names no URL. A page may hold any
+    link, and ``urljoin`` raises on some (``http://[x``: an unclosed IPv6 host).
+
+    >>> join_url("http://a.cn/n/1.html", "2.html"), join_url("http://a.cn/", "http://[x")
+    ('http://a.cn/n/2.html', None)
+    """
+    try:
+        return urljoin(base, href)
+    except ValueError:
+        return None
 
 
 def canonicalize(url: str) -> str:

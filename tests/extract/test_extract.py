@@ -199,6 +199,20 @@ def test_pagination(url: str, links: str, number: int, next_url: str | None) -> 
     assert "下一页" not in article.body_text
 
 
+def test_links_no_url_parser_takes_are_left_out_not_the_article() -> None:
+    """``http://[x`` (an unclosed IPv6 host) makes urljoin raise: as a page number, a next
+    link, an image or the base, it is passed over and the rest of the page is read."""
+    url = "http://n.cn/a/c1-1.html"
+    images = '<p><img src="http://[z/a.jpg"></p><p><img src="pic.jpg"></p>'
+    links = '<a href="http://[x">2</a><a href="//[y">下一页</a><a href="c1-1_2.html">2</a>'
+    html = page("2023-05-09", after=f'<div class="pages">{links}</div>', head='<base href="//[b">')
+    html = html.replace(f"<p>{PARA[0]}</p>", f"<p>{PARA[0]}</p>{images}")
+    article = run(html, url=url)
+    assert article.is_article and article.body_text.startswith(PARA[0])
+    assert article.next_page_url == "http://n.cn/a/c1-1_2.html"
+    assert [image.src for image in article.images] == ["http://n.cn/a/pic.jpg"]
+
+
 def test_merge_pages() -> None:
     first = run(page("来源：新华社 2023-05-09 10:00", after='<a href="c_2.html">下一页</a>'))
     second_body = "<p>第二页的内容继续介绍项目建设的进展情况，以及下一步的工作打算和具体安排。</p>"
