@@ -92,11 +92,15 @@ def held() -> Iterator[None]:
         yield
     finally:
         _HELD.reset(token)
-    if held:
-        stories = dict(Article.objects.filter(pk__in=list(held)).values_list("pk", "story"))
-        for pk, article in held.items():
-            article.story = stories.get(pk, article.story)
-        backend().index(document(a) for pk, a in held.items() if pk in stories)
+    if not held:
+        return
+    stories = dict(Article.objects.filter(pk__in=list(held)).values_list("pk", "story"))
+    docs = []
+    for pk, article in held.items():
+        if pk in stories:  # a row deleted meanwhile is not indexed
+            article.story = stories[pk]
+            docs.append(document(article))
+    backend().index(docs)
 
 
 def save(article: Article) -> None:
