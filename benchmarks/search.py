@@ -190,12 +190,15 @@ class SqliteRun:
 
     def upgrade(self) -> None:
         """Bring a kept index built by earlier code up to the schema, as the migrations
-        do a catalogue's (0009: the titles' table)."""
-        t = time.perf_counter()
-        if self.backend.add_titles():
-            self.conn.commit()
-            self.result["titles_added_s"] = round(time.perf_counter() - t, 1)
-            self.keep(self.result)
+        do a catalogue's (0009: the titles' table; 0010: the keys' table)."""
+        for step, name in ((self.backend.add_titles, "titles"), (self.backend.add_keys, "keys")):
+            t = time.perf_counter()
+            if step():
+                self.conn.commit()
+                self.result[f"{name}_added_s"] = round(time.perf_counter() - t, 1)
+                self.result["segments"] = self.backend.segments()
+                self.result["sizes_bytes"] = self.sizes()
+                self.keep(self.result)
 
     def store(self, rows: list[tuple[int, str, str]]) -> None:
         self.conn.executemany("INSERT INTO archive_article VALUES (?, ?, ?)", rows)

@@ -1,11 +1,13 @@
-"""Search on SQLite: an FTS5 table of character trigrams (``search_fts``), two for ranking
-(``search_titles``: the titles' trigrams again; ``search_words``: words; see
-kuaizhao.search.document), a small ``search_doc`` table for filters and time.
+"""Search on SQLite: an FTS5 table of character trigrams (``search_fts``), one of characters
+and pairs (``search_keys``), two for ranking (``search_titles``: the titles' trigrams again;
+``search_words``: words; see kuaizhao.search.document), a small ``search_doc`` table for
+filters and time.
 
 Every term, of any length, is answered by the index: a phrase of its overlapping trigrams
-(three or more characters) or a prefix query on the trigrams (one or two characters, answered
-by the prefix indexes). The whole query (groups, OR, exclusions) is one FTS5 expression built
-from quoted strings only, so nothing a reader types is ever FTS syntax.
+in ``search_fts`` (three or more characters) or one key in ``search_keys`` (one or two). A
+query whose terms are all in one table is one FTS5 expression; one with terms in both is
+driven by one table and checked against the other (``SqliteSearch._both``). Expressions are
+built from quoted strings only, so nothing a reader types is ever FTS syntax.
 
 Ranking does not use FTS5's ``bm25()``: its first call counts every row that contains each
 phrase (for the IDF), a cost that grows with the archive (at 100,000 articles it added 75 ms
@@ -20,22 +22,25 @@ the page shown (kuaizhao.search.engine.best_first).
 
 from __future__ import annotations
 
+import heapq
 import sqlite3
 import time
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from functools import partial
+from itertools import islice
 from typing import Any
 
 from kuaizhao.search import engine
 from kuaizhao.search.base import Order, Page
 from kuaizhao.search.document import (
-    SPACE,
     Doc,
     clean,
     day_end,
     day_start,
     epoch,
+    key,
+    key_stream,
     phrase,
     trigram_stream,
     unfolded_pattern,
@@ -48,12 +53,18 @@ from kuaizhao.search.schema import schema_sql
 
 TITLE_WEIGHT = 10.0
 WORD_WEIGHT = 3.0
-FTS_TABLES = ("search_fts", "search_titles", "search_words")
+TRIGRAMS = "search_fts"
+KEYS = "search_keys"
+FTS_TABLES = (TRIGRAMS, KEYS, "search_titles", "search_words")
+Row = tuple[int, float, int | None, int | None]
+"""A candidate as found: id, score (0 until ranked), publish time, story."""
 PROBE = 16
 MERGE_PAGES = 500
 """Leaf pages (about 4 KB each) one merge step writes at most, per FTS5 table."""
 INDEX_CHUNK = 500
 """Articles ``index`` writes at a time (the streams of a chunk are held in memory)."""
+READ_AHEAD = 64
+"""Rows of the driving table a query with terms in both tables reads at least at a time."""
 WINDOW = 4096
 TEXT_COST = 30e-6
 """Seconds to refine one candidate from its own text (the row read, the term found in the
@@ -99,14 +110,24 @@ def quoted(tokens: Iterable[str]) -> str:
     return '"' + " ".join(tokens).replace('"', '""') + '"'
 
 
+def table_of(term: str) -> str:
+    """The table that finds folded ``term``: ``search_keys`` for one or two characters."""
+    return KEYS if len(term) <= 2 else TRIGRAMS
+
+
 def contains(term: str) -> str:
-    """An FTS5 expression true exactly when folded ``term`` occurs in a row of trigrams: its
-    title or body in ``search_fts``, its title in ``search_titles``. No column filter: a
-    phrase never spans two columns, and a filter costs (15% of finding a phrase's newest
-    thousand matches at 300,000 articles)."""
-    if len(term) <= 2:
-        return quoted([term.replace(" ", SPACE)]) + " *"
-    return quoted(phrase(term))
+    """An FTS5 expression true exactly when folded ``term`` occurs in an article's title or
+    body, in the table ``table_of(term)``: its key, or the phrase of its trigrams. No column
+    filter: a phrase never spans two columns, and a filter costs (15% of finding a phrase's
+    newest thousand matches at 300,000 articles)."""
+    return quoted([key(term)]) if len(term) <= 2 else quoted(phrase(term))
+
+
+def in_title(term: str) -> str:
+    """An FTS5 expression true exactly when folded ``term`` occurs in a title of
+    ``search_titles``: the phrase of its trigrams, or a prefix query (one or two characters;
+    each occurrence begins exactly one token)."""
+    return quoted([key(term)]) + " *" if len(term) <= 2 else quoted(phrase(term))
 
 
 def as_words(term: str) -> str:
@@ -115,9 +136,15 @@ def as_words(term: str) -> str:
     return quoted(words(term))
 
 
-def expression(plan: engine.Plan) -> str:
-    positive = " AND ".join("(" + " OR ".join(map(contains, g)) + ")" for g in plan.groups)
-    return "".join([positive, *(f" NOT ({contains(t)})" for t in plan.excludes)])
+def expression(groups: Sequence[Sequence[str]], excludes: Sequence[str] = ()) -> str:
+    """The FTS5 expression of terms all in one table: each group's terms ORed, the groups
+    ANDed (at least one), ``excludes`` NOT."""
+    positive = " AND ".join("(" + " OR ".join(map(contains, g)) + ")" for g in groups)
+    return "".join([positive, *(f" NOT ({contains(t)})" for t in excludes)])
+
+
+def either(terms: Iterable[str]) -> str:
+    return " OR ".join(f"({contains(t)})" for t in terms)
 
 
 class SqliteSearch:
@@ -151,16 +178,18 @@ class SqliteSearch:
             "VALUES (?, ?, ?, ?, ?)",
             [(d.id, epoch(d.published_at), d.category, clean(d.source), d.story) for d in docs],
         )
-        trigrams, titles, wordlists = [], [], []
+        trigrams, keys, titles, wordlists = [], [], [], []
         for doc in docs:
             title, body = clean(doc.title), clean(doc.body)
             title_stream = trigram_stream(title)
             trigrams.append((doc.id, title_stream, trigram_stream(body)))
+            keys.append((doc.id, key_stream(title, body)))
             titles.append((doc.id, title_stream))
             wordlists.append((doc.id, word_stream(title, body)))
         self.conn.executemany(
             "INSERT INTO search_fts (rowid, title, body) VALUES (?, ?, ?)", trigrams
         )
+        self.conn.executemany("INSERT INTO search_keys (rowid, keys) VALUES (?, ?)", keys)
         self.conn.executemany("INSERT INTO search_titles (rowid, title) VALUES (?, ?)", titles)
         self.conn.executemany("INSERT INTO search_words (rowid, words) VALUES (?, ?)", wordlists)
         return len(docs)
@@ -185,6 +214,10 @@ class SqliteSearch:
                     "INSERT INTO search_fts (search_fts, rowid, title, body) "
                     "VALUES ('delete', ?, ?, ?)",
                     (article_id, title_stream, trigram_stream(body)),
+                )
+                self.conn.execute(
+                    "INSERT INTO search_keys (search_keys, rowid, keys) VALUES ('delete', ?, ?)",
+                    (article_id, key_stream(title, body)),
                 )
                 self.conn.execute(
                     "INSERT INTO search_titles (search_titles, rowid, title) "
@@ -215,6 +248,36 @@ class SqliteSearch:
                 [(rowid, trigram_stream(clean(title))) for rowid, title in rows],
             )
             last = rows[-1][0]
+        return True
+
+    def add_keys(self, batch: int = 2000) -> bool:
+        """Create ``search_keys`` and rebuild ``search_fts`` without its prefix indexes, from
+        the articles already indexed, if the index was made before them (migration 0010);
+        whether it did. The caller commits."""
+        if self.conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'search_keys'").fetchone():
+            return False
+        # A table's prefix indexes cannot be dropped: the table is made again.
+        self.conn.execute("DROP TABLE IF EXISTS search_fts")
+        for sql in schema_sql("sqlite"):  # every statement creates only what is missing
+            self.conn.execute(sql)
+        last = 0
+        while rows := self.conn.execute(
+            f"SELECT a.id, a.title, a.body_text FROM search_doc d JOIN {self.articles} a "
+            "ON a.id = d.id WHERE d.id > ? ORDER BY d.id LIMIT ?",
+            (last, batch),
+        ).fetchall():
+            texts = [(rowid, clean(title), clean(body)) for rowid, title, body in rows]
+            self.conn.executemany(
+                "INSERT INTO search_fts (rowid, title, body) VALUES (?, ?, ?)",
+                [(i, trigram_stream(t), trigram_stream(b)) for i, t, b in texts],
+            )
+            self.conn.executemany(
+                "INSERT INTO search_keys (rowid, keys) VALUES (?, ?)",
+                [(i, key_stream(t, b)) for i, t, b in texts],
+            )
+            last = rows[-1][0]
+        for table in (TRIGRAMS, KEYS):
+            self.conn.execute(f"INSERT INTO {table} ({table}) VALUES ('optimize')")
         return True
 
     def set_story(self, ids: Iterable[int], story: int) -> None:
@@ -284,21 +347,20 @@ class SqliteSearch:
             return Page(0, [], page, per_page, query.terms)
         clauses, params = self._filters(query, category, exclude_ids)
         limit = engine.window(page, per_page)
+        rows: list[Row]
         if plan.groups:
-            sql = (
-                "SELECT f.rowid, 0.0, d.published, d.story FROM search_fts f "
-                "CROSS JOIN search_doc d ON d.id = f.rowid "
-                f"WHERE search_fts MATCH ? {''.join(' AND ' + c for c in clauses)} "
-                "ORDER BY f.rowid DESC LIMIT ?"
-            )
-            rows = self.conn.execute(sql, [expression(plan), *params, limit]).fetchall()
+            tables = {table_of(t) for t in (*plan.terms, *plan.excludes)}
+            if len(tables) == 1:
+                (table,) = tables
+                expr = expression(plan.groups, plan.excludes)
+                rows = list(self._newest(table, expr, clauses, params, limit))
+            else:
+                rows = self._both(plan, clauses, params, limit)
         else:
-            if plan.excludes:
-                excluded = " OR ".join(f"({contains(t)})" for t in plan.excludes)
-                clauses.append(
-                    "d.id NOT IN (SELECT rowid FROM search_fts WHERE search_fts MATCH ?)"
-                )
-                params.append(excluded)
+            for table in (TRIGRAMS, KEYS):
+                if excluded := [t for t in plan.excludes if table_of(t) == table]:
+                    clauses.append(f"d.id NOT IN (SELECT rowid FROM {table} WHERE {table} MATCH ?)")
+                    params.append(either(excluded))
             where = " AND ".join(clauses) or "1"
             rows = self.conn.execute(
                 f"SELECT d.id, 0.0, d.published, d.story FROM search_doc d WHERE {where} "
@@ -342,6 +404,72 @@ class SqliteSearch:
             refine=refine,
         )
 
+    def _newest(
+        self, table: str, expr: str, clauses: list[str], params: list[Any], limit: int | None
+    ) -> sqlite3.Cursor:
+        """The articles matching ``expr`` in ``table`` and the filters, newest first (at most
+        ``limit``; None: as many as are read)."""
+        sql = (
+            f"SELECT f.rowid, 0.0, d.published, d.story FROM {table} f "
+            "CROSS JOIN search_doc d ON d.id = f.rowid "
+            f"WHERE {table} MATCH ? {''.join(' AND ' + c for c in clauses)} "
+            "ORDER BY f.rowid DESC" + ("" if limit is None else " LIMIT ?")
+        )
+        return self.conn.execute(sql, [expr, *params, *([] if limit is None else [limit])])
+
+    def _both(
+        self, plan: engine.Plan, clauses: list[str], params: list[Any], limit: int
+    ) -> list[Row]:
+        """The newest ``limit`` matches of a query with terms in both tables.
+
+        One table drives: the groups whose terms are all trigrams (the more selective kind),
+        else those whose terms are all keys, with the exclusions of that table, newest
+        first; where every group has terms in both, the first group's terms in each table,
+        the two merged. The driver's rows are read a window at a time and the rest of the
+        query (the other groups and exclusions) looked up over the window's range of rowids,
+        which is short for the newest matches of a selective driver and cheap for keys."""
+        pure = {
+            table: [g for g in plan.groups if all(table_of(t) == table for t in g)]
+            for table in (TRIGRAMS, KEYS)
+        }
+        driver = TRIGRAMS if pure[TRIGRAMS] else KEYS if pure[KEYS] else None
+        streams: list[sqlite3.Cursor]
+        if driver is not None:
+            driving = pure[driver]
+            own = [t for t in plan.excludes if table_of(t) == driver]
+            streams = [self._newest(driver, expression(driving, own), clauses, params, None)]
+            excludes = [t for t in plan.excludes if table_of(t) != driver]
+        else:
+            driving = [plan.groups[0]]
+            streams = [
+                self._newest(table, either(t for t in driving[0] if table_of(t) == table),
+                             clauses, params, None)
+                for table in (TRIGRAMS, KEYS)
+            ]  # fmt: skip
+            excludes = list(plan.excludes)
+        groups = [g for g in plan.groups if g not in driving]
+        found: list[Row] = []
+        rows = _distinct(heapq.merge(*streams, key=lambda r: -r[0]))
+        while len(found) < limit:
+            window = list(islice(rows, max(limit - len(found), READ_AHEAD)))
+            if not window:
+                break
+            lowest, highest = window[-1][0], window[0][0]
+            keep = {r[0] for r in window}
+            for group in groups:
+                keep &= {
+                    rowid
+                    for table in (TRIGRAMS, KEYS)
+                    if (terms := [t for t in group if table_of(t) == table])
+                    for rowid in self._hits(table, either(terms), lowest, highest)
+                }
+            for term in excludes:
+                keep -= set(self._hits(table_of(term), contains(term), lowest, highest))
+            found.extend(r for r in window if r[0] in keep)
+        for stream in streams:
+            stream.close()
+        return found[:limit]
+
     def _filters(
         self, query: Query, category: str | None, exclude_ids: tuple[int, ...]
     ) -> tuple[list[str], list[Any]]:
@@ -375,12 +503,12 @@ class SqliteSearch:
             return scores, 0.0, None
         lowest, highest = min(ids), max(ids)
         from_text = []
-        in_title: defaultdict[int, set[str]] = defaultdict(set)
+        titled: defaultdict[int, set[str]] = defaultdict(set)
         for term in plan.terms:
-            for rowid in self._hits("search_titles", contains(term), lowest, highest):
+            for rowid in self._hits("search_titles", in_title(term), lowest, highest):
                 if rowid in scores:
                     scores[rowid] += TITLE_WEIGHT
-                    in_title[rowid].add(term)
+                    titled[rowid].add(term)
             # One word: its own doclist, short, or dense where it is long; timing the
             # lookups costs about as much as doing them (4-5 ms at 1,000,000 articles).
             run = words(term)
@@ -399,7 +527,7 @@ class SqliteSearch:
             exact = {}
             for rowid in chosen:
                 title, body = texts.get(rowid, ("", ""))
-                terms = in_title.get(rowid, ())
+                terms = titled.get(rowid, ())
                 exact[rowid] = scores[rowid] + WORD_WEIGHT * sum(
                     (term in terms and whole_words_in(title, run, pattern))
                     or whole_words_in(body, run, pattern)
@@ -449,6 +577,15 @@ class SqliteSearch:
             ids,
         )
         return {r[0]: (r[1], r[2]) for r in rows}
+
+
+def _distinct(rows: Iterator[Row]) -> Iterator[Row]:
+    """``rows`` (by rowid, newest first) without repeats of a rowid."""
+    last = None
+    for row in rows:
+        if row[0] != last:
+            yield row
+            last = row[0]
 
 
 def _levels(conn: sqlite3.Connection, table: str) -> list[int]:

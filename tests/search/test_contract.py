@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from kuaizhao.sampleweb.corpus import Corpus
-from kuaizhao.search import engine
+from kuaizhao.search import engine, sqlite
 from kuaizhao.search.base import Page
 from kuaizhao.search.document import Doc, clean
 from kuaizhao.search.postgres import PostgresSearch
@@ -168,6 +168,71 @@ def test_any_substring_of_any_article_finds_it(backend, data):
         page = backend.search(Query(spelling, ((spelling,),)), per_page=100)
         assert set(ids(page)) == expected, spelling
         assert page.total == len(expected)
+
+
+def brute_query(groups: tuple[tuple[str, ...], ...], excludes: tuple[str, ...]) -> set[int]:
+    def has(doc: Doc, term: str) -> bool:
+        return clean(term) in clean(doc.title) or clean(term) in clean(doc.body)
+
+    return {
+        d.id
+        for d in DOCS
+        if all(any(has(d, t) for t in g) for g in groups) and not any(has(d, t) for t in excludes)
+    }
+
+
+@st.composite
+def substrings(draw: st.DrawFn) -> str:
+    doc = draw(st.sampled_from(DOCS))
+    text = draw(st.sampled_from([doc.title, doc.body]))
+    length = draw(st.integers(1, min(5, len(text))))
+    start = draw(st.integers(0, len(text) - length))
+    needle = text[start : start + length]
+    assume(clean(needle))
+    return needle
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    groups=st.lists(st.lists(substrings(), min_size=1, max_size=2), min_size=1, max_size=2),
+    excludes=st.lists(substrings(), max_size=2),
+)
+def test_any_query_of_short_and_long_terms_matches_brute_force(backend, groups, excludes):
+    """AND, OR and exclusions of terms of every length (SQLite finds one or two characters in
+    one table, more in another), against a scan."""
+    query = Query("query", tuple(map(tuple, groups)), excludes=tuple(excludes))
+    expected = brute_query(query.groups, query.excludes)
+    page = backend.search(query, per_page=100)
+    assert set(ids(page)) == expected
+    assert page.total == len(expected)
+    shown = ids(backend.search(query, per_page=5, order="time"))
+    times = [BY_ID[i].published_at or BASE for i in shown]
+    assert set(shown) <= expected and times == sorted(times, reverse=True)
+    assert all((BY_ID[i].published_at or BASE) <= times[-1] for i in expected - set(shown))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '的 "的发展"',
+        "的发展 -城市",
+        '"的发展" 运营 OR 年',
+        "城市 OR 的发展",
+        "的 -城市群",
+        '"市际联" 了',
+    ],
+)
+def test_a_query_in_both_tables_is_read_a_window_at_a_time(sqlite_backend, monkeypatch, text):
+    """SQLite reads the table that drives such a query a window at a time and checks each
+    window against the other: with windows of one row, the newest matches are the same."""
+    monkeypatch.setattr(sqlite, "READ_AHEAD", 1)
+    monkeypatch.setattr(engine, "CANDIDATES", 4)
+    query = parse(text)
+    expected = sorted(brute_query(query.groups, query.excludes))
+    assert len(expected) > 4
+    page = sqlite_backend.search(query, per_page=4)
+    assert set(ids(page)) == set(expected[-4:])
+    assert not page.exact
 
 
 @pytest.mark.parametrize("term", ["山西", "西", "城市群", "中部城市群", "太原", "，", "。", "高铁"])
