@@ -26,9 +26,9 @@ import heapq
 import sqlite3
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from functools import partial
-from itertools import islice
+from itertools import chain, islice
 from typing import Any
 
 from kuaizhao.search import engine
@@ -422,34 +422,34 @@ class SqliteSearch:
     ) -> list[Row]:
         """The newest ``limit`` matches of a query with terms in both tables.
 
-        One table drives: the groups whose terms are all trigrams (the more selective kind),
-        else those whose terms are all keys, with the exclusions of that table, newest
-        first; where every group has terms in both, the first group's terms in each table,
-        the two merged. The driver's rows are read a window at a time and the rest of the
-        query (the other groups and exclusions) looked up over the window's range of rowids,
-        which is short for the newest matches of a selective driver and cheap for keys."""
-        pure = {
-            table: [g for g in plan.groups if all(table_of(t) == table for t in g)]
-            for table in (TRIGRAMS, KEYS)
-        }
-        driver = TRIGRAMS if pure[TRIGRAMS] else KEYS if pure[KEYS] else None
-        streams: list[sqlite3.Cursor]
-        if driver is not None:
-            driving = pure[driver]
-            own = [t for t in plan.excludes if table_of(t) == driver]
-            streams = [self._newest(driver, expression(driving, own), clauses, params, None)]
+        One table drives: its groups (those whose terms are all in it) and exclusions are
+        read newest first, a window at a time, and the rest of the query (the other groups
+        and exclusions) is looked up over each window's range of rowids. Where both tables
+        have groups of their own, the rarer drives: the one whose first ``READ_AHEAD``
+        matches reach further back (a rare driver's windows are few; a lookup over a range
+        is bounded by the doclists, not by how many matches the driver reads). Where every
+        group has terms in both, the first group drives, its terms in each table merged."""
+        streams: dict[str, sqlite3.Cursor] = {}
+        for table in (TRIGRAMS, KEYS):
+            own = [g for g in plan.groups if all(table_of(t) == table for t in g)]
+            if own:
+                expr = expression(own, [t for t in plan.excludes if table_of(t) == table])
+                streams[table] = self._newest(table, expr, clauses, params, None)
+        driving: list[tuple[str, ...]]
+        excludes: list[str]
+        if streams:
+            driver, rows = _rarest(streams)
+            driving = [g for g in plan.groups if all(table_of(t) == driver for t in g)]
             excludes = [t for t in plan.excludes if table_of(t) != driver]
         else:
             driving = [plan.groups[0]]
-            streams = [
-                self._newest(table, either(t for t in driving[0] if table_of(t) == table),
-                             clauses, params, None)
-                for table in (TRIGRAMS, KEYS)
-            ]  # fmt: skip
             excludes = list(plan.excludes)
+            for table in (TRIGRAMS, KEYS):
+                expr = either(t for t in driving[0] if table_of(t) == table)
+                streams[table] = self._newest(table, expr, clauses, params, None)
+            rows = _distinct(heapq.merge(*streams.values(), key=lambda r: -r[0]))
         groups = [g for g in plan.groups if g not in driving]
         found: list[Row] = []
-        rows = _distinct(heapq.merge(*streams, key=lambda r: -r[0]))
         while len(found) < limit:
             window = list(islice(rows, max(limit - len(found), READ_AHEAD)))
             if not window:
@@ -466,7 +466,7 @@ class SqliteSearch:
             for term in excludes:
                 keep -= set(self._hits(table_of(term), contains(term), lowest, highest))
             found.extend(r for r in window if r[0] in keep)
-        for stream in streams:
+        for stream in streams.values():
             stream.close()
         return found[:limit]
 
@@ -577,6 +577,19 @@ class SqliteSearch:
             ids,
         )
         return {r[0]: (r[1], r[2]) for r in rows}
+
+
+def _rarest(streams: Mapping[str, Iterator[Row]]) -> tuple[str, Iterator[Row]]:
+    """Of streams of rows newest first, the one whose first ``READ_AHEAD`` rows reach the
+    furthest back (or that ends before), and its rows, those read included."""
+    first = {table: list(islice(rows, READ_AHEAD)) for table, rows in streams.items()}
+
+    def reach(table: str) -> tuple[bool, int]:
+        rows = first[table]
+        return len(rows) == READ_AHEAD, rows[-1][0] if rows else 0
+
+    table = min(first, key=reach)
+    return table, chain(first[table], streams[table])
 
 
 def _distinct(rows: Iterator[Row]) -> Iterator[Row]:

@@ -235,6 +235,40 @@ def test_a_query_in_both_tables_is_read_a_window_at_a_time(sqlite_backend, monke
     assert not page.exact
 
 
+@pytest.mark.parametrize(
+    ("text", "checked"),
+    [('"市际联" 航', "search_fts"), ('"城市群" 的', "search_keys")],
+)
+def test_the_rarer_table_drives_a_query_in_both(sqlite_backend, monkeypatch, text, checked):
+    """Of a query's trigram groups and key groups, the rarer is read and the other looked
+    up over its range: 航 (one article) drives 市际联 (70), 城市群 drives 的."""
+    monkeypatch.setattr(sqlite, "READ_AHEAD", 4)
+    looked_up = []
+    hits = sqlite.SqliteSearch._hits
+
+    def spy(self, table, expr, lowest, highest):
+        looked_up.append(table)
+        return hits(self, table, expr, lowest, highest)
+
+    monkeypatch.setattr(sqlite.SqliteSearch, "_hits", spy)
+    query = parse(text)
+    page = sqlite_backend.search(query, per_page=100, order="time")
+    assert set(ids(page)) == brute_query(query.groups, query.excludes)
+    assert set(looked_up) & {"search_fts", "search_keys"} == {checked}
+
+
+def test_the_rarest_stream_reaches_furthest_back(monkeypatch):
+    monkeypatch.setattr(sqlite, "READ_AHEAD", 3)
+
+    def rows(*ids):
+        return iter([(i, 0.0, None, None) for i in ids])
+
+    table, found = sqlite._rarest({"a": rows(9, 8, 7, 6, 5), "b": rows(9, 5, 3, 2, 1)})
+    assert table == "b" and [r[0] for r in found] == [9, 5, 3, 2, 1]
+    table, found = sqlite._rarest({"a": rows(9, 8, 7, 6, 5), "b": rows(9)})  # b ends first
+    assert table == "b" and [r[0] for r in found] == [9]
+
+
 @pytest.mark.parametrize("term", ["山西", "西", "城市群", "中部城市群", "太原", "，", "。", "高铁"])
 def test_short_and_long_terms_match_brute_force(backend, term):
     assert set(ids(backend.search(parse(f'"{term}"'), per_page=100))) == brute(term)
