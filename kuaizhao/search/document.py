@@ -1,19 +1,16 @@
 """What the index holds for one article, computed in Python at ingest so both backends index
 exactly the same folded text.
 
-The SQLite index is FTS5 tables whose columns hold *token streams* made here:
+The SQLite index is two FTS5 tables whose columns hold *token streams* made here:
 
 - ``search_fts`` ``title``/``body``: the overlapping character trigrams of the folded text, one
   beginning at every character (``山西中部`` -> ``山西中 西中部 中部␃ 部␃``: the end marker
   gives the last two characters a token to begin). A term of three or more characters is the
   phrase of its trigrams, and a phrase of overlapping trigrams at consecutive positions is
-  exactly a substring. Punctuation and spaces are characters like any other, so a phrase
-  never matches across ``。`` unless the query has it: the "phrase trap" cannot happen.
-- ``search_keys`` ``keys``: each distinct character and pair of adjacent characters of the
-  folded title and of the folded body, without positions (``detail=none``). A term of one or
-  two characters is one key. ``search_titles`` holds the titles' trigrams again, and there a
-  term of one or two characters is a prefix query (every occurrence of it begins exactly one
-  token), answered by the table's prefix indexes.
+  exactly a substring; a term of one or two characters is a prefix query (every occurrence of
+  it begins exactly one token), answered by the table's one- and two-character prefix
+  indexes. Punctuation and spaces are characters like any other, so a phrase never matches
+  across ``。`` unless the query has it: the "phrase trap" cannot happen.
 - ``search_words`` ``words``: the jieba words of the folded title and body, with every
   character kept (the punctuation is a token, the title/body seam is a token), only for
   ranking: a term that is a whole word scores above one found inside a longer word. A run of
@@ -72,22 +69,6 @@ def trigrams(folded: str) -> list[str]:
 
 def trigram_stream(folded: str) -> str:
     return " ".join(trigrams(folded))
-
-
-def key(term: str) -> str:
-    """The token of ``search_keys`` a folded term of one or two characters is."""
-    return term.replace(" ", SPACE)
-
-
-def key_stream(*folded: str) -> str:
-    """The tokens of ``search_keys``: every distinct character and pair of adjacent
-    characters of each already folded text (no pair across two texts), first seen first."""
-    keys: dict[str, None] = {}
-    for text in folded:
-        text = key(text)
-        keys.update(dict.fromkeys(text))
-        keys.update(dict.fromkeys(text[i : i + 2] for i in range(len(text) - 1)))
-    return " ".join(keys)
 
 
 def phrase(term: str) -> list[str]:

@@ -4,8 +4,8 @@
 ``schema_sql(vendor)`` is what a migration runs (forwards) and ``drop_sql(vendor)`` undoes it;
 tests and the benchmark run the same statements on raw connections. The index is filled by
 the backend's ``index()`` (ingest calls it after saving an article), not by triggers: the
-folded text, the character trigrams and keys and the jieba words are computed in Python,
-identically for both databases.
+folded text, the character trigrams and the jieba words are computed in Python, identically for
+both databases.
 """
 
 from __future__ import annotations
@@ -26,17 +26,12 @@ SQLITE = [
         story INTEGER)""",
     "CREATE INDEX IF NOT EXISTS search_doc_published ON search_doc (published DESC, id DESC)",
     "CREATE INDEX IF NOT EXISTS search_doc_category ON search_doc (category, published DESC)",
-    # Trigrams: terms of three characters or more.
+    # Trigrams; the prefix indexes (lengths in characters) answer one- and two-character terms.
     f"""CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5(
-        title, body, content='', columnsize=0, tokenize="{SQLITE_TOKENIZER}")""",
-    # Each distinct character and pair, without positions: terms of one or two characters.
-    # (Before migration 0010, prefix indexes on search_fts answered them: they keep a
-    # position for every character twice over, 11 KB an article where the keys take 2 KB.)
-    f"""CREATE VIRTUAL TABLE IF NOT EXISTS search_keys USING fts5(
-        keys, content='', columnsize=0, detail=none, tokenize="{SQLITE_TOKENIZER}")""",
+        title, body, content='', prefix='1 2', columnsize=0,
+        tokenize="{SQLITE_TOKENIZER}")""",
     # Title trigrams again, for ranking only: a title hit is looked up in the titles' short
-    # doclists, not in search_fts's, which hold every body's positions too. The prefix
-    # indexes (lengths in characters) answer one- and two-character terms.
+    # doclists, not in search_fts's, which hold every body's positions too.
     f"""CREATE VIRTUAL TABLE IF NOT EXISTS search_titles USING fts5(
         title, content='', prefix='1 2', columnsize=0,
         tokenize="{SQLITE_TOKENIZER}")""",
@@ -47,7 +42,6 @@ SQLITE = [
 SQLITE_DROP = [
     "DROP TABLE IF EXISTS search_words",
     "DROP TABLE IF EXISTS search_titles",
-    "DROP TABLE IF EXISTS search_keys",
     "DROP TABLE IF EXISTS search_fts",
     "DROP TABLE IF EXISTS search_doc",
 ]

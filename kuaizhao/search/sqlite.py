@@ -1,13 +1,11 @@
-"""Search on SQLite: an FTS5 table of character trigrams (``search_fts``), one of characters
-and pairs (``search_keys``), two for ranking (``search_titles``: the titles' trigrams again;
-``search_words``: words; see kuaizhao.search.document), a small ``search_doc`` table for
-filters and time.
+"""Search on SQLite: an FTS5 table of character trigrams (``search_fts``), two for ranking
+(``search_titles``: the titles' trigrams again; ``search_words``: words; see
+kuaizhao.search.document), a small ``search_doc`` table for filters and time.
 
 Every term, of any length, is answered by the index: a phrase of its overlapping trigrams
-in ``search_fts`` (three or more characters) or one key in ``search_keys`` (one or two). A
-query whose terms are all in one table is one FTS5 expression; one with terms in both is
-driven by one table and checked against the other (``SqliteSearch._both``). Expressions are
-built from quoted strings only, so nothing a reader types is ever FTS syntax.
+(three or more characters) or a prefix query on the trigrams (one or two characters, answered
+by the prefix indexes). The whole query (groups, OR, exclusions) is one FTS5 expression built
+from quoted strings only, so nothing a reader types is ever FTS syntax.
 
 Ranking does not use FTS5's ``bm25()``: its first call counts every row that contains each
 phrase (for the IDF), a cost that grows with the archive (at 100,000 articles it added 75 ms
@@ -22,26 +20,22 @@ the page shown (kuaizhao.search.engine.best_first).
 
 from __future__ import annotations
 
-import heapq
-import json
 import sqlite3
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable
 from functools import partial
-from itertools import chain, islice
 from typing import Any
 
 from kuaizhao.search import engine
 from kuaizhao.search.base import Order, Page
 from kuaizhao.search.document import (
+    SPACE,
     Doc,
     clean,
     day_end,
     day_start,
     epoch,
-    key,
-    key_stream,
     phrase,
     trigram_stream,
     unfolded_pattern,
@@ -54,21 +48,12 @@ from kuaizhao.search.schema import schema_sql
 
 TITLE_WEIGHT = 10.0
 WORD_WEIGHT = 3.0
-TRIGRAMS = "search_fts"
-KEYS = "search_keys"
-FTS_TABLES = (TRIGRAMS, KEYS, "search_titles", "search_words")
-Row = tuple[int, float, int | None, int | None]
-"""A candidate as found: id, score (0 until ranked), publish time, story."""
+FTS_TABLES = ("search_fts", "search_titles", "search_words")
 PROBE = 16
 MERGE_PAGES = 500
 """Leaf pages (about 4 KB each) one merge step writes at most, per FTS5 table."""
 INDEX_CHUNK = 500
 """Articles ``index`` writes at a time (the streams of a chunk are held in memory)."""
-READ_AHEAD = 64
-"""Rows of the driving table a query with terms in both tables reads at least at a time."""
-PREFIX_BUDGET = 20_000
-"""Articles a query's two-character terms may occur in, estimated, for the query to be one
-expression of ``search_fts`` (see ``SqliteSearch._few_keys``)."""
 WINDOW = 4096
 TEXT_COST = 30e-6
 """Seconds to refine one candidate from its own text (the row read, the term found in the
@@ -114,25 +99,14 @@ def quoted(tokens: Iterable[str]) -> str:
     return '"' + " ".join(tokens).replace('"', '""') + '"'
 
 
-def table_of(term: str) -> str:
-    """The table that finds folded ``term``: ``search_keys`` for one or two characters."""
-    return KEYS if len(term) <= 2 else TRIGRAMS
-
-
 def contains(term: str) -> str:
-    """An FTS5 expression true exactly when folded ``term`` occurs in an article's title or
-    body, in the table ``table_of(term)``: its key, or the phrase of its trigrams. No column
-    filter: a phrase never spans two columns, and a filter costs (15% of finding a phrase's
-    newest thousand matches at 300,000 articles)."""
-    return quoted([key(term)]) if len(term) <= 2 else quoted(phrase(term))
-
-
-def prefixed(term: str) -> str:
-    """An FTS5 expression true exactly when folded ``term`` occurs in a table of trigrams:
-    the phrase of its trigrams, or a prefix query (one or two characters; each occurrence
-    begins exactly one token). ``search_titles`` answers the prefix from its prefix indexes,
-    ``search_fts`` by reading every trigram that begins with it."""
-    return quoted([key(term)]) + " *" if len(term) <= 2 else quoted(phrase(term))
+    """An FTS5 expression true exactly when folded ``term`` occurs in a row of trigrams: its
+    title or body in ``search_fts``, its title in ``search_titles``. No column filter: a
+    phrase never spans two columns, and a filter costs (15% of finding a phrase's newest
+    thousand matches at 300,000 articles)."""
+    if len(term) <= 2:
+        return quoted([term.replace(" ", SPACE)]) + " *"
+    return quoted(phrase(term))
 
 
 def as_words(term: str) -> str:
@@ -141,19 +115,9 @@ def as_words(term: str) -> str:
     return quoted(words(term))
 
 
-def expression(
-    groups: Sequence[Sequence[str]],
-    excludes: Sequence[str] = (),
-    term: Callable[[str], str] = contains,
-) -> str:
-    """The FTS5 expression of terms all in one table: each group's terms ORed, the groups
-    ANDed (at least one), ``excludes`` NOT; each term's expression by ``term``."""
-    positive = " AND ".join("(" + " OR ".join(map(term, g)) + ")" for g in groups)
-    return "".join([positive, *(f" NOT ({term(t)})" for t in excludes)])
-
-
-def either(terms: Iterable[str]) -> str:
-    return " OR ".join(f"({contains(t)})" for t in terms)
+def expression(plan: engine.Plan) -> str:
+    positive = " AND ".join("(" + " OR ".join(map(contains, g)) + ")" for g in plan.groups)
+    return "".join([positive, *(f" NOT ({contains(t)})" for t in plan.excludes)])
 
 
 class SqliteSearch:
@@ -187,18 +151,16 @@ class SqliteSearch:
             "VALUES (?, ?, ?, ?, ?)",
             [(d.id, epoch(d.published_at), d.category, clean(d.source), d.story) for d in docs],
         )
-        trigrams, keys, titles, wordlists = [], [], [], []
+        trigrams, titles, wordlists = [], [], []
         for doc in docs:
             title, body = clean(doc.title), clean(doc.body)
             title_stream = trigram_stream(title)
             trigrams.append((doc.id, title_stream, trigram_stream(body)))
-            keys.append((doc.id, key_stream(title, body)))
             titles.append((doc.id, title_stream))
             wordlists.append((doc.id, word_stream(title, body)))
         self.conn.executemany(
             "INSERT INTO search_fts (rowid, title, body) VALUES (?, ?, ?)", trigrams
         )
-        self.conn.executemany("INSERT INTO search_keys (rowid, keys) VALUES (?, ?)", keys)
         self.conn.executemany("INSERT INTO search_titles (rowid, title) VALUES (?, ?)", titles)
         self.conn.executemany("INSERT INTO search_words (rowid, words) VALUES (?, ?)", wordlists)
         return len(docs)
@@ -223,10 +185,6 @@ class SqliteSearch:
                     "INSERT INTO search_fts (search_fts, rowid, title, body) "
                     "VALUES ('delete', ?, ?, ?)",
                     (article_id, title_stream, trigram_stream(body)),
-                )
-                self.conn.execute(
-                    "INSERT INTO search_keys (search_keys, rowid, keys) VALUES ('delete', ?, ?)",
-                    (article_id, key_stream(title, body)),
                 )
                 self.conn.execute(
                     "INSERT INTO search_titles (search_titles, rowid, title) "
@@ -257,36 +215,6 @@ class SqliteSearch:
                 [(rowid, trigram_stream(clean(title))) for rowid, title in rows],
             )
             last = rows[-1][0]
-        return True
-
-    def add_keys(self, batch: int = 2000) -> bool:
-        """Create ``search_keys`` and rebuild ``search_fts`` without its prefix indexes, from
-        the articles already indexed, if the index was made before them (migration 0010);
-        whether it did. The caller commits."""
-        if self.conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'search_keys'").fetchone():
-            return False
-        # A table's prefix indexes cannot be dropped: the table is made again.
-        self.conn.execute("DROP TABLE IF EXISTS search_fts")
-        for sql in schema_sql("sqlite"):  # every statement creates only what is missing
-            self.conn.execute(sql)
-        last = 0
-        while rows := self.conn.execute(
-            f"SELECT a.id, a.title, a.body_text FROM search_doc d JOIN {self.articles} a "
-            "ON a.id = d.id WHERE d.id > ? ORDER BY d.id LIMIT ?",
-            (last, batch),
-        ).fetchall():
-            texts = [(rowid, clean(title), clean(body)) for rowid, title, body in rows]
-            self.conn.executemany(
-                "INSERT INTO search_fts (rowid, title, body) VALUES (?, ?, ?)",
-                [(i, trigram_stream(t), trigram_stream(b)) for i, t, b in texts],
-            )
-            self.conn.executemany(
-                "INSERT INTO search_keys (rowid, keys) VALUES (?, ?)",
-                [(i, key_stream(t, b)) for i, t, b in texts],
-            )
-            last = rows[-1][0]
-        for table in (TRIGRAMS, KEYS):
-            self.conn.execute(f"INSERT INTO {table} ({table}) VALUES ('optimize')")
         return True
 
     def set_story(self, ids: Iterable[int], story: int) -> None:
@@ -356,23 +284,21 @@ class SqliteSearch:
             return Page(0, [], page, per_page, query.terms)
         clauses, params = self._filters(query, category, exclude_ids)
         limit = engine.window(page, per_page)
-        rows: list[Row]
         if plan.groups:
-            tables = {table_of(t) for t in (*plan.terms, *plan.excludes)}
-            if len(tables) == 1:
-                (table,) = tables
-                expr = expression(plan.groups, plan.excludes)
-                rows = list(self._newest(table, expr, clauses, params, limit))
-            elif self._few_keys(plan):
-                expr = expression(plan.groups, plan.excludes, prefixed)
-                rows = list(self._newest(TRIGRAMS, expr, clauses, params, limit))
-            else:
-                rows = self._both(plan, clauses, params, limit)
+            sql = (
+                "SELECT f.rowid, 0.0, d.published, d.story FROM search_fts f "
+                "CROSS JOIN search_doc d ON d.id = f.rowid "
+                f"WHERE search_fts MATCH ? {''.join(' AND ' + c for c in clauses)} "
+                "ORDER BY f.rowid DESC LIMIT ?"
+            )
+            rows = self.conn.execute(sql, [expression(plan), *params, limit]).fetchall()
         else:
-            for table in (TRIGRAMS, KEYS):
-                if excluded := [t for t in plan.excludes if table_of(t) == table]:
-                    clauses.append(f"d.id NOT IN (SELECT rowid FROM {table} WHERE {table} MATCH ?)")
-                    params.append(either(excluded))
+            if plan.excludes:
+                excluded = " OR ".join(f"({contains(t)})" for t in plan.excludes)
+                clauses.append(
+                    "d.id NOT IN (SELECT rowid FROM search_fts WHERE search_fts MATCH ?)"
+                )
+                params.append(excluded)
             where = " AND ".join(clauses) or "1"
             rows = self.conn.execute(
                 f"SELECT d.id, 0.0, d.published, d.story FROM search_doc d WHERE {where} "
@@ -416,109 +342,6 @@ class SqliteSearch:
             refine=refine,
         )
 
-    def _newest(
-        self, table: str, expr: str, clauses: list[str], params: list[Any], limit: int | None
-    ) -> sqlite3.Cursor:
-        """The articles matching ``expr`` in ``table`` and the filters, newest first (at most
-        ``limit``; None: as many as are read)."""
-        sql = (
-            f"SELECT f.rowid, 0.0, d.published, d.story FROM {table} f "
-            "CROSS JOIN search_doc d ON d.id = f.rowid "
-            f"WHERE {table} MATCH ? {''.join(' AND ' + c for c in clauses)} "
-            "ORDER BY f.rowid DESC" + ("" if limit is None else " LIMIT ?")
-        )
-        return self.conn.execute(sql, [expr, *params, *([] if limit is None else [limit])])
-
-    def _few_keys(self, plan: engine.Plan) -> bool:
-        """Whether a query with terms in both tables is best one expression of ``search_fts``,
-        its terms of two characters prefix queries: when none has one character (a prefix
-        of thousands of trigrams) and, estimated from how far back their newest
-        ``READ_AHEAD`` keys reach, they occur in at most ``PREFIX_BUDGET`` articles. FTS5
-        reads every trigram that begins with such a prefix, a cost that grows with the
-        term's occurrences; in one expression it then steps through the terms' doclists
-        together, which ``_both`` cannot across two tables (at 200,000 articles, 揭露
-        "的发展格局", 1,447 and 173,606 matches: 6–10 ms one way, 30–45 ms the other)."""
-        short = {t for t in (*plan.terms, *plan.excludes) if table_of(t) == KEYS}
-        if any(len(t) < 2 for t in short):
-            return False
-        newest, oldest = self.conn.execute("SELECT max(id), min(id) FROM search_doc").fetchone()
-        if newest is None:
-            return True
-        estimate = 0.0
-        for term in short:
-            row = self.conn.execute(
-                "SELECT rowid FROM search_keys WHERE search_keys MATCH ? "
-                "ORDER BY rowid DESC LIMIT 1 OFFSET ?",
-                (contains(term), READ_AHEAD - 1),
-            ).fetchone()
-            if row is not None:
-                estimate += READ_AHEAD * (newest - oldest + 1) / (newest - row[0] + 1)
-        return estimate <= PREFIX_BUDGET
-
-    def _both(
-        self, plan: engine.Plan, clauses: list[str], params: list[Any], limit: int
-    ) -> list[Row]:
-        """The newest ``limit`` matches of a query with terms in both tables.
-
-        One table drives: its groups (those whose terms are all in it) and exclusions are
-        read newest first, a window at a time, and the rest of the query (the other groups
-        and exclusions) is looked up over each window's range of rowids. Where both tables
-        have groups of their own, the rarer drives: the one whose first ``READ_AHEAD``
-        matches reach further back (a rare driver's windows are few; a lookup over a range
-        is bounded by the doclists, not by how many matches the driver reads). Where every
-        group has terms in both, the first group drives, its terms in each table merged."""
-        streams: dict[str, sqlite3.Cursor] = {}
-        for table in (TRIGRAMS, KEYS):
-            own = [g for g in plan.groups if all(table_of(t) == table for t in g)]
-            if own:
-                expr = expression(own, [t for t in plan.excludes if table_of(t) == table])
-                streams[table] = self._newest(table, expr, clauses, params, None)
-        driving: list[tuple[str, ...]]
-        excludes: list[str]
-        if streams:
-            driver, rows = _rarest(streams)
-            driving = [g for g in plan.groups if all(table_of(t) == driver for t in g)]
-            excludes = [t for t in plan.excludes if table_of(t) != driver]
-        else:
-            driving = [plan.groups[0]]
-            excludes = list(plan.excludes)
-            for table in (TRIGRAMS, KEYS):
-                expr = either(t for t in driving[0] if table_of(t) == table)
-                streams[table] = self._newest(table, expr, clauses, params, None)
-            rows = _distinct(heapq.merge(*streams.values(), key=lambda r: -r[0]))
-        groups = [g for g in plan.groups if g not in driving]
-        found: list[Row] = []
-        while len(found) < limit:
-            window = list(islice(rows, max(limit - len(found), READ_AHEAD)))
-            if not window:
-                break
-            ids = [r[0] for r in window]
-            keep = set(ids)
-            for group in groups:
-                keep &= {
-                    rowid
-                    for table in (TRIGRAMS, KEYS)
-                    if (terms := [t for t in group if table_of(t) == table])
-                    for rowid in self._among(table, either(terms), ids)
-                }
-            for term in excludes:
-                keep -= self._among(table_of(term), contains(term), ids)
-            found.extend(r for r in window if r[0] in keep)
-        for stream in streams.values():
-            stream.close()
-        return found[:limit]
-
-    def _among(self, table: str, expr: str, ids: list[int]) -> set[int]:
-        """Which of ``ids`` (newest first) match ``expr`` in ``table``: the table's matches
-        over their range, kept to them by SQLite (``+rowid``: not a lookup per id, each of
-        which costs about 0.1 ms), not by Python (three times the cost)."""
-        rows = self.conn.execute(
-            f"SELECT rowid FROM {table} WHERE {table} MATCH ? AND rowid BETWEEN ? AND ? "
-            "AND +rowid IN (SELECT value FROM json_each(?))",
-            (expr, ids[-1], ids[0], json.dumps(ids)),
-        )
-        return {rowid for (rowid,) in rows}
-
     def _filters(
         self, query: Query, category: str | None, exclude_ids: tuple[int, ...]
     ) -> tuple[list[str], list[Any]]:
@@ -552,12 +375,12 @@ class SqliteSearch:
             return scores, 0.0, None
         lowest, highest = min(ids), max(ids)
         from_text = []
-        titled: defaultdict[int, set[str]] = defaultdict(set)
+        in_title: defaultdict[int, set[str]] = defaultdict(set)
         for term in plan.terms:
-            for rowid in self._hits("search_titles", prefixed(term), lowest, highest):
+            for rowid in self._hits("search_titles", contains(term), lowest, highest):
                 if rowid in scores:
                     scores[rowid] += TITLE_WEIGHT
-                    titled[rowid].add(term)
+                    in_title[rowid].add(term)
             # One word: its own doclist, short, or dense where it is long; timing the
             # lookups costs about as much as doing them (4-5 ms at 1,000,000 articles).
             run = words(term)
@@ -576,7 +399,7 @@ class SqliteSearch:
             exact = {}
             for rowid in chosen:
                 title, body = texts.get(rowid, ("", ""))
-                terms = titled.get(rowid, ())
+                terms = in_title.get(rowid, ())
                 exact[rowid] = scores[rowid] + WORD_WEIGHT * sum(
                     (term in terms and whole_words_in(title, run, pattern))
                     or whole_words_in(body, run, pattern)
@@ -626,28 +449,6 @@ class SqliteSearch:
             ids,
         )
         return {r[0]: (r[1], r[2]) for r in rows}
-
-
-def _rarest(streams: Mapping[str, Iterator[Row]]) -> tuple[str, Iterator[Row]]:
-    """Of streams of rows newest first, the one whose first ``READ_AHEAD`` rows reach the
-    furthest back (or that ends before), and its rows, those read included."""
-    first = {table: list(islice(rows, READ_AHEAD)) for table, rows in streams.items()}
-
-    def reach(table: str) -> tuple[bool, int]:
-        rows = first[table]
-        return len(rows) == READ_AHEAD, rows[-1][0] if rows else 0
-
-    table = min(first, key=reach)
-    return table, chain(first[table], streams[table])
-
-
-def _distinct(rows: Iterator[Row]) -> Iterator[Row]:
-    """``rows`` (by rowid, newest first) without repeats of a rowid."""
-    last = None
-    for row in rows:
-        if row[0] != last:
-            yield row
-            last = row[0]
 
 
 def _levels(conn: sqlite3.Connection, table: str) -> list[int]:

@@ -140,7 +140,6 @@ def test_metrics_export_the_status_page_figures(home: Path, outlet: Outlet) -> N
     if connection.vendor == "sqlite":  # the article's rows are in at least one segment a table
         assert set(segments) == {
             'kuaizhao_search_index_segments{table="search_fts"}',
-            'kuaizhao_search_index_segments{table="search_keys"}',
             'kuaizhao_search_index_segments{table="search_titles"}',
             'kuaizhao_search_index_segments{table="search_words"}',
         }

@@ -243,7 +243,7 @@ def test_a_batch_is_one_segment_in_each_fts5_table(archive):
     if connection.vendor != "sqlite":
         pytest.skip("segments are SQLite's FTS5")
     assert searching.backend().segments() == {
-        "search_fts": [1], "search_keys": [1], "search_titles": [1], "search_words": [1]
+        "search_fts": [1], "search_titles": [1], "search_words": [1]
     }  # fmt: skip
 
 

@@ -20,7 +20,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from kuaizhao.sampleweb.corpus import Corpus
-from kuaizhao.search import engine, sqlite
+from kuaizhao.search import engine
 from kuaizhao.search.base import Page
 from kuaizhao.search.document import Doc, clean
 from kuaizhao.search.postgres import PostgresSearch
@@ -198,79 +198,17 @@ def substrings(draw: st.DrawFn) -> str:
     excludes=st.lists(substrings(), max_size=2),
 )
 def test_any_query_of_short_and_long_terms_matches_brute_force(backend, groups, excludes):
-    """AND, OR and exclusions of terms of every length (SQLite finds one or two characters in
-    one table, more in another, and a query of both kinds one of two ways), against a scan."""
+    """AND, OR and exclusions of terms of every length (one or two characters are prefix
+    queries on SQLite, longer ones phrases), against a scan."""
     query = Query("query", tuple(map(tuple, groups)), excludes=tuple(excludes))
     expected = brute_query(query.groups, query.excludes)
     page = backend.search(query, per_page=100)
     assert set(ids(page)) == expected
     assert page.total == len(expected)
-    if isinstance(backend, SqliteSearch):  # two-character terms as frequent as can be
-        with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(sqlite, "PREFIX_BUDGET", 0)
-            assert set(ids(backend.search(query, per_page=100))) == expected
     shown = ids(backend.search(query, per_page=5, order="time"))
     times = [BY_ID[i].published_at or BASE for i in shown]
     assert set(shown) <= expected and times == sorted(times, reverse=True)
     assert all((BY_ID[i].published_at or BASE) <= times[-1] for i in expected - set(shown))
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        '的 "的发展"',
-        "的发展 -城市",
-        '"的发展" 运营 OR 年',
-        "城市 OR 的发展",
-        "的 -城市群",
-        '"市际联" 了',
-    ],
-)
-def test_a_query_in_both_tables_is_read_a_window_at_a_time(sqlite_backend, monkeypatch, text):
-    """SQLite reads the table that drives such a query a window at a time and checks each
-    window against the other: with windows of one row, the newest matches are the same."""
-    monkeypatch.setattr(sqlite, "READ_AHEAD", 1)
-    monkeypatch.setattr(engine, "CANDIDATES", 4)
-    query = parse(text)
-    expected = sorted(brute_query(query.groups, query.excludes))
-    assert len(expected) > 4
-    page = sqlite_backend.search(query, per_page=4)
-    assert set(ids(page)) == set(expected[-4:])
-    assert not page.exact
-
-
-@pytest.mark.parametrize(
-    ("text", "checked"),
-    [('"市际联" 航', "search_fts"), ('"城市群" 的', "search_keys")],
-)
-def test_the_rarer_table_drives_a_query_in_both(sqlite_backend, monkeypatch, text, checked):
-    """Of a query's trigram groups and key groups, the rarer is read and the other looked
-    up over its range: 航 (one article) drives 市际联 (70), 城市群 drives 的."""
-    monkeypatch.setattr(sqlite, "READ_AHEAD", 4)
-    looked_up = []
-    among = sqlite.SqliteSearch._among
-
-    def spy(self, table, expr, ids):
-        looked_up.append(table)
-        return among(self, table, expr, ids)
-
-    monkeypatch.setattr(sqlite.SqliteSearch, "_among", spy)
-    query = parse(text)
-    page = sqlite_backend.search(query, per_page=100, order="time")
-    assert set(ids(page)) == brute_query(query.groups, query.excludes)
-    assert set(looked_up) == {checked}
-
-
-def test_the_rarest_stream_reaches_furthest_back(monkeypatch):
-    monkeypatch.setattr(sqlite, "READ_AHEAD", 3)
-
-    def rows(*ids):
-        return iter([(i, 0.0, None, None) for i in ids])
-
-    table, found = sqlite._rarest({"a": rows(9, 8, 7, 6, 5), "b": rows(9, 5, 3, 2, 1)})
-    assert table == "b" and [r[0] for r in found] == [9, 5, 3, 2, 1]
-    table, found = sqlite._rarest({"a": rows(9, 8, 7, 6, 5), "b": rows(9)})  # b ends first
-    assert table == "b" and [r[0] for r in found] == [9]
 
 
 @pytest.mark.parametrize("term", ["山西", "西", "城市群", "中部城市群", "太原", "，", "。", "高铁"])

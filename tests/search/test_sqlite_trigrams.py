@@ -15,16 +15,7 @@ from django.db import connection
 
 from kuaizhao.archive import searching
 from kuaizhao.archive.models import Article
-from kuaizhao.search import sqlite
-from kuaizhao.search.document import (
-    END,
-    SPACE,
-    Doc,
-    clean,
-    trigram_stream,
-    trigrams,
-    word_stream,
-)
+from kuaizhao.search.document import END, SPACE, Doc, clean, trigrams, word_stream
 from kuaizhao.search.query import parse
 from kuaizhao.search.schema import SQLITE_TOKENIZER, schema_sql
 from kuaizhao.search.sqlite import SqliteSearch
@@ -90,12 +81,12 @@ def test_removal_by_tokens_leaves_a_consistent_index(
     backend.index([Doc(2, "丁戊己", "戊己庚")])
     backend.remove([3])
     backend.index([Doc(3, "", "山西中部城市群")])
-    for table in sqlite.FTS_TABLES:
+    for table in ("search_fts", "search_words"):
         conn.execute(f"INSERT INTO {table} ({table}) VALUES ('integrity-check')")
     assert hits(backend, '"己庚"') == {2}
     assert hits(backend, '"辛壬"') == set()
     assert hits(backend, '"中部城"') == {3}
-    rows = conn.execute("SELECT count(*) FROM search_keys WHERE search_keys MATCH '\"丁\"'")
+    rows = conn.execute("SELECT count(*) FROM search_fts WHERE search_fts MATCH '\"丁\" *'")
     assert rows.fetchone()[0] == 1
 
 
@@ -121,7 +112,6 @@ def _install_pair_index() -> None:
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE search_words")
         cursor.execute("DROP TABLE search_titles")
-        cursor.execute("DROP TABLE search_keys")
         cursor.execute("DROP TABLE search_fts")
         cursor.execute(
             "CREATE VIRTUAL TABLE search_fts USING fts5(title, body, words, content='', "
@@ -169,7 +159,7 @@ def test_the_migration_rebuilds_a_pair_index(archive: dict[str, Article]) -> Non
     searching.save(Article.objects.get(pk=original))
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:
-            for table in sqlite.FTS_TABLES:
+            for table in ("search_fts", "search_titles", "search_words"):
                 cursor.execute(f"INSERT INTO {table} ({table}) VALUES ('integrity-check')")
     _migrate()  # a second run finds the new index and leaves it
     assert _found() == before
@@ -208,71 +198,10 @@ def test_the_migration_adds_the_titles_table(archive: dict[str, Article]) -> Non
     assert scored() == before
 
 
-def _install_prefix_index() -> None:
-    """The index as migration 0009 left it: one- and two-character terms answered by prefix
-    indexes on search_fts, no search_keys."""
-    with connection.cursor() as cursor:
-        cursor.execute("DROP TABLE search_keys")
-        cursor.execute("DROP TABLE search_fts")
-        cursor.execute(
-            "CREATE VIRTUAL TABLE search_fts USING fts5(title, body, content='', "
-            f"prefix='1 2', columnsize=0, tokenize=\"{SQLITE_TOKENIZER}\")"
-        )
-        cursor.execute(
-            "SELECT a.id, a.title, a.body_text FROM search_doc d "
-            "JOIN archive_article a ON a.id = d.id"
-        )
-        for rowid, title, body in cursor.fetchall():
-            cursor.execute(
-                "INSERT INTO search_fts (rowid, title, body) VALUES (%s, %s, %s)",
-                [rowid, trigram_stream(clean(title)), trigram_stream(clean(body))],
-            )
-
-
-@pytest.mark.django_db
-def test_the_migration_moves_short_terms_to_the_keys_table(
-    archive: dict[str, Article],  # noqa: F811
-) -> None:
-    queries = (*TERMS, "西", "高铁 大同的", "城市群 OR 航", "运营 -国际", '的 -"城市群"')
-
-    def scored() -> dict[str, list[tuple[int, float]]]:
-        pages = {t: searching.search(parse(t)).hits for t in queries}
-        return {t: [(h.article_id, h.score) for h in hits] for t, hits in pages.items()}
-
-    if connection.vendor != "sqlite":
-        before = scored()
-        _migrate("0010_search_keys", "rebuild")  # nothing to do
-        assert scored() == before
-        return
-    hidden = archive["c3.html"]
-    searching.backend().remove([hidden.pk])  # not indexed: no rows made for it
-    before = scored()
-    assert all(before[t] for t in queries if t != "航")  # 航: only in the hidden article
-    _install_prefix_index()
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM search_fts WHERE search_fts MATCH '\"西\" *'")
-        assert cursor.fetchone()[0] > 0
-    _migrate("0010_search_keys", "rebuild")
-    assert scored() == before
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT sql FROM sqlite_master WHERE name = 'search_fts'")
-        assert "prefix" not in cursor.fetchone()[0]
-        cursor.execute("SELECT count(*) FROM search_keys WHERE search_keys MATCH '\"运营\"'")
-        assert cursor.fetchone()[0] == Article.objects.filter(
-            body_text__contains="运营"
-        ).count() - ("运营" in hidden.body_text)
-    searching.save(Article.objects.get(pk=archive["c1.html"].pk))  # rows deleted by tokens
-    with connection.cursor() as cursor:
-        for table in sqlite.FTS_TABLES:
-            cursor.execute(f"INSERT INTO {table} ({table}) VALUES ('integrity-check')")
-    _migrate("0010_search_keys", "rebuild")  # a second run finds the table and leaves it
-    assert scored() == before
-
-
 def test_phrase_scores_from_text_equal_the_index_lookups(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from kuaizhao.search import engine
+    from kuaizhao.search import engine, sqlite
     from tests.search.test_contract import DOCS
 
     conn = sqlite3.connect(":memory:")
@@ -316,7 +245,7 @@ def test_phrase_scores_from_text_equal_the_index_lookups(
 
 
 def test_close_candidates_are_scored_by_lookups_untimed(monkeypatch: pytest.MonkeyPatch) -> None:
-    from kuaizhao.search import engine
+    from kuaizhao.search import engine, sqlite
 
     conn = sqlite3.connect(":memory:")
     conn.execute("CREATE TABLE archive_article (id INTEGER PRIMARY KEY, title, body_text)")
@@ -358,6 +287,7 @@ def test_close_candidates_are_scored_by_lookups_untimed(monkeypatch: pytest.Monk
 
 
 def test_a_deep_page_binds_few_parameters_a_statement(monkeypatch: pytest.MonkeyPatch) -> None:
+    from kuaizhao.search import sqlite
 
     conn = sqlite3.connect(":memory:")
     conn.execute("CREATE TABLE archive_article (id INTEGER PRIMARY KEY, title, body_text)")
@@ -386,6 +316,8 @@ def test_a_deep_page_binds_few_parameters_a_statement(monkeypatch: pytest.Monkey
 
 def test_merging_segments_keeps_every_hit(monkeypatch: pytest.MonkeyPatch) -> None:
     import time
+
+    from kuaizhao.search import sqlite
 
     conn = sqlite3.connect(":memory:")
     conn.execute("CREATE TABLE archive_article (id INTEGER PRIMARY KEY, title, body_text)")
