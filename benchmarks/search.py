@@ -70,7 +70,7 @@ from kuaizhao.search.document import SHANGHAI, Doc, clean
 from kuaizhao.search.query import Query, parse
 from kuaizhao.search.related import key_phrases
 from kuaizhao.search.schema import schema_sql
-from kuaizhao.search.sqlite import SqliteSearch
+from kuaizhao.search.sqlite import ROWIDS, SqliteSearch
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results" / "search.json"
@@ -193,7 +193,15 @@ class SqliteRun:
 
     def upgrade(self) -> None:
         """Bring a kept index built by earlier code up to the schema, as the migrations
-        do a catalogue's (0009: the titles' table)."""
+        do a catalogue's (0009: the titles' table); one whose rowids run oldest first
+        (before 0010, which rebuilds the index) is refused."""
+        self.conn.execute(
+            "CREATE VIRTUAL TABLE temp.vocab USING fts5vocab(main, search_fts, instance)"
+        )
+        first = self.conn.execute("SELECT doc FROM temp.vocab LIMIT 1").fetchone()
+        self.conn.execute("DROP TABLE temp.vocab")
+        if first is not None and first[0] < ROWIDS // 2:
+            sys.exit(f"{self.path}: rowids oldest first (built before migration 0010); rebuild it")
         t = time.perf_counter()
         if self.backend.add_titles():
             self.conn.commit()

@@ -1,9 +1,10 @@
 """The SQLite trigram index: terms at the ends of a text, removal by tokens, migration 0006
-rebuilding a catalogue's older index (character pairs) in place and 0009 adding the titles'
-table to it."""
+rebuilding a catalogue's older index (character pairs) in place, 0009 adding the titles'
+table to it and 0010 numbering its rowids newest first."""
 
 from __future__ import annotations
 
+import random
 import sqlite3
 from collections.abc import Iterator
 from types import SimpleNamespace
@@ -15,10 +16,18 @@ from django.db import connection
 
 from kuaizhao.archive import searching
 from kuaizhao.archive.models import Article
-from kuaizhao.search.document import END, SPACE, Doc, clean, trigrams, word_stream
+from kuaizhao.search.document import (
+    END,
+    SPACE,
+    Doc,
+    clean,
+    trigram_stream,
+    trigrams,
+    word_stream,
+)
 from kuaizhao.search.query import parse
 from kuaizhao.search.schema import SQLITE_TOKENIZER, schema_sql
-from kuaizhao.search.sqlite import SqliteSearch
+from kuaizhao.search.sqlite import ROWIDS, SqliteSearch
 from tests.search.test_sqlite_fts5 import archive  # noqa: F401  (fixture)
 
 TEXTS = {1: ("甲", "乙丙"), 2: ("丁戊己", "庚 辛壬。癸"), 3: ("", "山西中部城市群")}
@@ -367,3 +376,98 @@ def test_merging_segments_keeps_every_hit(monkeypatch: pytest.MonkeyPatch) -> No
         conn.execute(f"INSERT INTO {table} ({table}) VALUES ('integrity-check')")
     assert backend.merge() is True  # nothing left to merge
     assert backend.segments() == merged
+
+
+def test_a_batch_of_several_chunks_is_one_segment_a_table() -> None:
+    from kuaizhao.search import sqlite
+
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE archive_article (id INTEGER PRIMARY KEY, title, body_text)")
+    for sql in schema_sql("sqlite"):
+        conn.execute(sql)
+    count = 2 * sqlite.INDEX_CHUNK + 7
+    docs = [Doc(i, f"第{i}号", f"山西中部城市群第{i}次会议。") for i in range(1, count + 1)]
+    conn.executemany(
+        "INSERT INTO archive_article VALUES (?, ?, ?)", [(d.id, d.title, d.body) for d in docs]
+    )
+    backend = SqliteSearch(conn)
+    random.Random(7).shuffle(docs)
+    assert backend.index([*docs, docs[0]]) == count  # an id given twice is indexed once
+    conn.commit()
+    assert backend.segments() == {table: [1] for table in sqlite.FTS_TABLES}
+    page = backend.search(parse("城市群"), per_page=5)
+    assert page.total == count
+    assert [h.article_id for h in page.hits] == list(range(count, count - 5, -1))
+    assert [h.article_id for h in backend.search(parse('"第3号"')).hits] == [3]
+
+
+# -- migration 0010 --------------------------------------------------------------------------
+
+
+def _install_oldest_first_index() -> None:
+    """The index as migration 0009 left it: each FTS5 rowid the article's id."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id FROM search_doc")
+        indexed = {pk for (pk,) in cursor.fetchall()}
+        for table in ("search_fts", "search_titles", "search_words"):
+            cursor.execute(f"INSERT INTO {table} ({table}) VALUES ('delete-all')")
+        for article in Article.objects.filter(pk__in=indexed).order_by("pk"):
+            title, body = clean(article.title), clean(article.body_text)
+            cursor.execute(
+                "INSERT INTO search_fts (rowid, title, body) VALUES (%s, %s, %s)",
+                [article.pk, trigram_stream(title), trigram_stream(body)],
+            )
+            cursor.execute(
+                "INSERT INTO search_titles (rowid, title) VALUES (%s, %s)",
+                [article.pk, trigram_stream(title)],
+            )
+            cursor.execute(
+                "INSERT INTO search_words (rowid, words) VALUES (%s, %s)",
+                [article.pk, word_stream(title, body)],
+            )
+
+
+@pytest.mark.django_db
+def test_the_migration_numbers_rowids_newest_first(
+    archive: dict[str, Article],  # noqa: F811
+) -> None:
+    def scored() -> dict[str, list[tuple[int, float, int]]]:
+        pages = {t: searching.search(parse(t)).hits for t in (*TERMS, "城市群建设")}
+        return {t: [(h.article_id, h.score, h.copies) for h in hits] for t, hits in pages.items()}
+
+    original, copy = archive["c2.html"].pk, archive["c3.html"].pk
+    Article.objects.filter(pk=copy).update(story=original)
+    searching.backend().set_story([copy], original)
+    hidden = archive["c1.html"].pk
+    searching.backend().remove([hidden])
+    before = scored()
+    assert hidden not in {pk for hits in before.values() for pk, _, _ in hits}
+    if connection.vendor != "sqlite":
+        _migrate("0010_search_rowids_newest_first")  # nothing to do
+        assert scored() == before
+        return
+    _install_oldest_first_index()
+    _migrate("0010_search_rowids_newest_first")
+    assert scored() == before
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id, story FROM search_doc ORDER BY id")
+        stories = dict(cursor.fetchall())
+        assert stories == {a.pk: a.story for a in Article.objects.exclude(pk=hidden)}
+        for table in ("search_fts", "search_titles", "search_words"):
+            cursor.execute(f"CREATE VIRTUAL TABLE temp.v USING fts5vocab(main, {table}, instance)")
+            cursor.execute("SELECT DISTINCT doc FROM temp.v ORDER BY doc")
+            assert [ROWIDS - r for (r,) in cursor.fetchall()] == sorted(stories, reverse=True)
+            cursor.execute("DROP TABLE temp.v")
+            cursor.execute(f"INSERT INTO {table} ({table}) VALUES ('integrity-check')")
+        cursor.execute("SELECT name FROM sqlite_master WHERE name LIKE 'search_doc%'")
+        assert {name for (name,) in cursor.fetchall()} == {
+            "search_doc",
+            "search_doc_published",
+            "search_doc_category",
+        }
+    # an article saved again after the migration: its rows are deleted by their tokens
+    searching.save(Article.objects.get(pk=original))
+    with connection.cursor() as cursor:
+        for table in ("search_fts", "search_titles", "search_words"):
+            cursor.execute(f"INSERT INTO {table} ({table}) VALUES ('integrity-check')")
+    assert scored() == before
