@@ -2,9 +2,11 @@
 (``search_titles``: the titles' trigrams again; ``search_words``: words; see
 kuaizhao.search.document), a small ``search_doc`` table for filters and time.
 
-An article's FTS5 rowid counts down as its id counts up (``ROWIDS - id``): a query's newest
-matches, the ones ranked, are the first of every doclist, found walking forwards, which
-FTS5 does at about two thirds of the cost of walking backwards.
+In ``search_fts`` an article's rowid counts down as its id counts up (``ROWIDS - id``): a
+query's newest matches, the ones ranked, are the first of every doclist, found walking
+forwards, which FTS5 does at about two thirds of the cost of walking backwards. The ranking
+tables keep the article's id: their lookups walk the candidates' range forwards too, from
+its oldest article, and past its end only as far as the next newer match (see ``TEXT_COST``).
 
 Every term, of any length, is answered by the index: a phrase of its overlapping trigrams
 (three or more characters) or a prefix query on the trigrams (one or two characters, answered
@@ -54,7 +56,7 @@ TITLE_WEIGHT = 10.0
 WORD_WEIGHT = 3.0
 FTS_TABLES = ("search_fts", "search_titles", "search_words")
 ROWIDS = 1 << 31
-"""An article's rowid in the FTS5 tables is ``ROWIDS - id`` (:func:`rowid`): newest first, and
+"""An article's rowid in ``search_fts`` is ``ROWIDS - id`` (:func:`fts_rowid`): newest first, and
 small enough for FTS5's variable-length integers (five bytes at most for two billion
 articles; past that rowids go negative and stay in order)."""
 PROBE = 16
@@ -68,12 +70,11 @@ TEXT_COST = 30e-6
 unfolded text, the blocks around it segmented: kuaizhao.search.document), measured at
 100,000 articles.
 
-The FTS5 lookup of a term's whole-word hits over a range of articles, walked oldest first,
-costs what scanning the phrase's doclists from the range's oldest article *to the next match
-newer than its newest* costs: FTS5 (SQLite 3.40) ends a range only at a row past it, so a
-phrase with no newer match is scanned to the newest article (measured at 100,000 articles,
-rowids then walked the other way: a range of one rowid 0.2 ms near the end, 7.5 ms in the
-middle). That grows with the archive and with how common the
+The FTS5 lookup of a term's whole-word hits over a rowid range costs what scanning the
+phrase's doclists from the range's first rowid *to the next match after its last* costs:
+FTS5 (SQLite 3.40) ends a range only at a row past it, so a phrase with no later match is
+scanned to the end of the table (measured at 100,000 articles: a range of one rowid 0.2 ms
+near the end, 7.5 ms in the middle). That grows with the archive and with how common the
 phrase's rarest word is: a run of common words (与 。 下 一步 , 珠海) costs about 0.2 µs a
 rowid. Reading the candidates' text does not. So a term with at most ``PROBE`` candidates is
 scored from their text; with more, lookups over the last ``WINDOW`` rowids (and one past the
@@ -89,8 +90,9 @@ Title hits are always looked up, in ``search_titles``: its doclists are short (0
 hold every body's positions too, took 2.6 ms)."""
 
 
-def rowid(n: int) -> int:
-    """The FTS5 rowid of article ``n``, and the article of FTS5 rowid ``n`` (its own inverse)."""
+def fts_rowid(n: int) -> int:
+    """The ``search_fts`` rowid of article ``n``, and the article of rowid ``n`` (its own
+    inverse)."""
     return ROWIDS - n
 
 
@@ -149,35 +151,44 @@ class SqliteSearch:
         a statement journal (an ``INSERT … RETURNING``, as Django saves a row) makes SQLite
         3.40 flush every FTS5 table written in the transaction to a new segment, so FTS5
         writes are best the last of a transaction (see kuaizhao.archive.searching.held).
-        They are written newest article first, so that ``docs`` is one segment a table."""
+        Each table's rows are written in ascending rowid order, so that ``docs`` is one
+        segment a table (FTS5 flushes its pending rows to a new segment whenever a rowid is
+        not above the last one written): ``search_fts`` newest article first, the ranking
+        tables oldest first."""
         latest = {doc.id: doc for doc in docs}  # the last of an id's documents wins
-        # Rowids ascending (articles newest first) across the chunks: FTS5 flushes its
-        # pending rows to a new segment whenever a rowid is not above the last one written.
-        ordered = [latest[i] for i in sorted(latest, reverse=True)]
-        for at in range(0, len(ordered), INDEX_CHUNK):
-            self._index(ordered[at : at + INDEX_CHUNK])
-        return len(ordered)
+        newest = [latest[i] for i in sorted(latest, reverse=True)]
+        chunks = [newest[at : at + INDEX_CHUNK] for at in range(0, len(newest), INDEX_CHUNK)]
+        for chunk in chunks:
+            self._index_matching(chunk)
+        for chunk in reversed(chunks):
+            self._index_ranking(chunk[::-1])
+        return len(newest)
 
-    def _index(self, docs: list[Doc]) -> int:
+    def _index_matching(self, docs: list[Doc]) -> None:
+        """``search_doc`` and ``search_fts`` rows of ``docs``, newest first."""
         self.remove([doc.id for doc in docs])
         self.conn.executemany(
             "INSERT INTO search_doc (id, published, category, source, story) "
             "VALUES (?, ?, ?, ?, ?)",
             [(d.id, epoch(d.published_at), d.category, clean(d.source), d.story) for d in docs],
         )
-        trigrams, titles, wordlists = [], [], []
-        for doc in docs:
-            title, body = clean(doc.title), clean(doc.body)
-            title_stream = trigram_stream(title)
-            trigrams.append((rowid(doc.id), title_stream, trigram_stream(body)))
-            titles.append((rowid(doc.id), title_stream))
-            wordlists.append((rowid(doc.id), word_stream(title, body)))
         self.conn.executemany(
-            "INSERT INTO search_fts (rowid, title, body) VALUES (?, ?, ?)", trigrams
+            "INSERT INTO search_fts (rowid, title, body) VALUES (?, ?, ?)",
+            [
+                (fts_rowid(d.id), trigram_stream(clean(d.title)), trigram_stream(clean(d.body)))
+                for d in docs
+            ],
         )
+
+    def _index_ranking(self, docs: list[Doc]) -> None:
+        """``search_titles`` and ``search_words`` rows of ``docs``, oldest first."""
+        titles, wordlists = [], []
+        for doc in docs:
+            title = clean(doc.title)
+            titles.append((doc.id, trigram_stream(title)))
+            wordlists.append((doc.id, word_stream(title, clean(doc.body))))
         self.conn.executemany("INSERT INTO search_titles (rowid, title) VALUES (?, ?)", titles)
         self.conn.executemany("INSERT INTO search_words (rowid, words) VALUES (?, ?)", wordlists)
-        return len(docs)
 
     def remove(self, ids: Iterable[int]) -> None:
         """Forget articles. A contentless FTS5 table (SQLite < 3.43) deletes a row by its
@@ -198,16 +209,16 @@ class SqliteSearch:
                 self.conn.execute(
                     "INSERT INTO search_fts (search_fts, rowid, title, body) "
                     "VALUES ('delete', ?, ?, ?)",
-                    (rowid(article_id), title_stream, trigram_stream(body)),
+                    (fts_rowid(article_id), title_stream, trigram_stream(body)),
                 )
                 self.conn.execute(
                     "INSERT INTO search_titles (search_titles, rowid, title) "
                     "VALUES ('delete', ?, ?)",
-                    (rowid(article_id), title_stream),
+                    (article_id, title_stream),
                 )
                 self.conn.execute(
                     "INSERT INTO search_words (search_words, rowid, words) VALUES ('delete', ?, ?)",
-                    (rowid(article_id), word_stream(title, body)),
+                    (article_id, word_stream(title, body)),
                 )
             self.conn.execute("DELETE FROM search_doc WHERE id = ?", (article_id,))
 
@@ -218,15 +229,15 @@ class SqliteSearch:
             return False
         for sql in schema_sql("sqlite"):  # every statement creates only what is missing
             self.conn.execute(sql)
-        last = int(self.conn.execute("SELECT max(id) FROM search_doc").fetchone()[0] or 0) + 1
+        last = 0
         while rows := self.conn.execute(
             f"SELECT a.id, a.title FROM search_doc d JOIN {self.articles} a ON a.id = d.id "
-            "WHERE d.id < ? ORDER BY d.id DESC LIMIT ?",  # newest first: rowids ascending
+            "WHERE d.id > ? ORDER BY d.id LIMIT ?",
             (last, batch),
         ).fetchall():
             self.conn.executemany(
                 "INSERT INTO search_titles (rowid, title) VALUES (?, ?)",
-                [(rowid(pk), trigram_stream(clean(title))) for pk, title in rows],
+                [(pk, trigram_stream(clean(title))) for pk, title in rows],
             )
             last = rows[-1][0]
         return True
@@ -449,17 +460,16 @@ class SqliteSearch:
                 scores[rowid] += WORD_WEIGHT
 
     def _hits(self, table: str, expr: str, lowest: int, highest: int) -> list[int]:
-        """The articles in [``lowest``, ``highest``] whose row in ``table`` matches ``expr``.
+        """The articles in [``lowest``, ``highest``] whose row in ``table`` (a ranking table,
+        rowid the article's id) matches ``expr``.
 
-        Walked oldest first (rowids descending): FTS5 ends the walk at the first match past
-        the range, and past ``highest`` the next match is at most as far as the newest
-        article, where oldest last it could be the archive's first."""
+        Walked forwards, oldest first: FTS5 ends the walk at the first match past the range,
+        which lies between ``highest`` and the newest article."""
         rows = self.conn.execute(
-            f"SELECT rowid FROM {table} WHERE {table} MATCH ? AND rowid BETWEEN ? AND ? "
-            "ORDER BY rowid DESC",
-            (expr, rowid(highest), rowid(lowest)),
+            f"SELECT rowid FROM {table} WHERE {table} MATCH ? AND rowid BETWEEN ? AND ?",
+            (expr, lowest, highest),
         )
-        return [rowid(r) for (r,) in rows]
+        return [r for (r,) in rows]
 
     def _originals(self, ids: list[int]) -> dict[int, tuple[str, str]]:
         """Title and text of the articles ``ids``: a page's hits or a batch of candidates

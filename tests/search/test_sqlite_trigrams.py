@@ -1,6 +1,6 @@
 """The SQLite trigram index: terms at the ends of a text, removal by tokens, migration 0006
 rebuilding a catalogue's older index (character pairs) in place, 0009 adding the titles'
-table to it and 0010 numbering its rowids newest first."""
+table to it and 0010 numbering the trigram table's rowids newest first."""
 
 from __future__ import annotations
 
@@ -405,7 +405,8 @@ def test_a_batch_of_several_chunks_is_one_segment_a_table() -> None:
 
 
 def _install_oldest_first_index() -> None:
-    """The index as migration 0009 left it: each FTS5 rowid the article's id."""
+    """The index as migration 0009 left it: each FTS5 rowid the article's id (the ranking
+    tables' still are)."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT id FROM search_doc")
         indexed = {pk for (pk,) in cursor.fetchall()}
@@ -453,10 +454,15 @@ def test_the_migration_numbers_rowids_newest_first(
         cursor.execute("SELECT id, story FROM search_doc ORDER BY id")
         stories = dict(cursor.fetchall())
         assert stories == {a.pk: a.story for a in Article.objects.exclude(pk=hidden)}
-        for table in ("search_fts", "search_titles", "search_words"):
+        rowids = {  # search_fts newest first, the ranking tables by id
+            "search_fts": [ROWIDS - pk for pk in sorted(stories, reverse=True)],
+            "search_titles": sorted(stories),
+            "search_words": sorted(stories),
+        }
+        for table, expected in rowids.items():
             cursor.execute(f"CREATE VIRTUAL TABLE temp.v USING fts5vocab(main, {table}, instance)")
             cursor.execute("SELECT DISTINCT doc FROM temp.v ORDER BY doc")
-            assert [ROWIDS - r for (r,) in cursor.fetchall()] == sorted(stories, reverse=True)
+            assert [r for (r,) in cursor.fetchall()] == expected
             cursor.execute("DROP TABLE temp.v")
             cursor.execute(f"INSERT INTO {table} ({table}) VALUES ('integrity-check')")
         cursor.execute("SELECT name FROM sqlite_master WHERE name LIKE 'search_doc%'")

@@ -1,8 +1,8 @@
-"""SQLite: the FTS5 tables' rowids run newest first (an article's rowid is
+"""SQLite: ``search_fts``'s rowids run newest first (an article's rowid is
 ``kuaizhao.search.sqlite.ROWIDS`` minus its id), so that a query's newest matches are found
 walking the doclists forwards. Rowids cannot be renumbered in place, so the index is rebuilt
-from the article table: the articles it held (hidden ones stay out), each in its story,
-newest first. PostgreSQL: nothing."""
+from the article table: the articles it held (hidden ones stay out), each in its story. It
+takes about as long as indexing the archive did. PostgreSQL: nothing."""
 
 from django.db import migrations
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
