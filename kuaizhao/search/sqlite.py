@@ -242,6 +242,29 @@ class SqliteSearch:
             last = rows[-1][0]
         return True
 
+    def renumber(self, batch: int = 5000) -> None:
+        """Rebuild ``search_fts`` with its rowids newest first (migration 0010) from the
+        articles ``search_doc`` holds, newest first, and merge it into one segment; the
+        ranking tables and ``search_doc`` are left as they are. The caller commits."""
+        self.conn.execute("DROP TABLE IF EXISTS search_fts")
+        for sql in schema_sql("sqlite"):  # every statement creates only what is missing
+            self.conn.execute(sql)
+        last = int(self.conn.execute("SELECT max(id) FROM search_doc").fetchone()[0] or 0) + 1
+        while rows := self.conn.execute(
+            f"SELECT a.id, a.title, a.body_text FROM search_doc d "
+            f"JOIN {self.articles} a ON a.id = d.id WHERE d.id < ? ORDER BY d.id DESC LIMIT ?",
+            (last, batch),
+        ).fetchall():
+            self.conn.executemany(
+                "INSERT INTO search_fts (rowid, title, body) VALUES (?, ?, ?)",
+                [
+                    (fts_rowid(pk), trigram_stream(clean(title)), trigram_stream(clean(body)))
+                    for pk, title, body in rows
+                ],
+            )
+            last = rows[-1][0]
+        self.conn.execute("INSERT INTO search_fts (search_fts) VALUES ('optimize')")
+
     def set_story(self, ids: Iterable[int], story: int) -> None:
         """Put indexed articles into ``story`` (stories merge as copies are found)."""
         self.conn.executemany(

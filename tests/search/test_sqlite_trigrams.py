@@ -444,11 +444,11 @@ def test_the_migration_numbers_rowids_newest_first(
     before = scored()
     assert hidden not in {pk for hits in before.values() for pk, _, _ in hits}
     if connection.vendor != "sqlite":
-        _migrate("0010_search_rowids_newest_first")  # nothing to do
+        _migrate("0010_search_rowids_newest_first", "renumber")  # nothing to do
         assert scored() == before
         return
     _install_oldest_first_index()
-    _migrate("0010_search_rowids_newest_first")
+    _migrate("0010_search_rowids_newest_first", "renumber")
     assert scored() == before
     with connection.cursor() as cursor:
         cursor.execute("SELECT id, story FROM search_doc ORDER BY id")
