@@ -172,11 +172,15 @@ class SqliteSearch:
             "VALUES (?, ?, ?, ?, ?)",
             [(d.id, epoch(d.published_at), d.category, clean(d.source), d.story) for d in docs],
         )
+        self._write_trigrams((d.id, d.title, d.body) for d in docs)
+
+    def _write_trigrams(self, articles: Iterable[tuple[int, str, str]]) -> None:
+        """``search_fts`` rows of ``articles`` (id, title, text), in the order given."""
         self.conn.executemany(
             "INSERT INTO search_fts (rowid, title, body) VALUES (?, ?, ?)",
             [
-                (fts_rowid(d.id), trigram_stream(clean(d.title)), trigram_stream(clean(d.body)))
-                for d in docs
+                (fts_rowid(pk), trigram_stream(clean(title)), trigram_stream(clean(body)))
+                for pk, title, body in articles
             ],
         )
 
@@ -255,13 +259,7 @@ class SqliteSearch:
             f"JOIN {self.articles} a ON a.id = d.id WHERE d.id < ? ORDER BY d.id DESC LIMIT ?",
             (last, batch),
         ).fetchall():
-            self.conn.executemany(
-                "INSERT INTO search_fts (rowid, title, body) VALUES (?, ?, ?)",
-                [
-                    (fts_rowid(pk), trigram_stream(clean(title)), trigram_stream(clean(body)))
-                    for pk, title, body in rows
-                ],
-            )
+            self._write_trigrams(rows)
             last = rows[-1][0]
         self.conn.execute("INSERT INTO search_fts (search_fts) VALUES ('optimize')")
 
